@@ -6,8 +6,10 @@
 
 pub mod calendar;
 pub mod catalogue;
+pub mod channel;
 pub mod curp;
 pub mod eligibility;
 pub mod identifiers;
+pub mod ids;
 pub mod lifecycle;
 pub mod permissions;
