@@ -29,9 +29,13 @@ impl Eligibility {
     }
 
     pub fn from_code(code: &str) -> Option<Eligibility> {
-        [Eligibility::Open, Eligibility::Udi, Eligibility::UdiOrInPerson]
-            .into_iter()
-            .find(|e| e.code() == code)
+        [
+            Eligibility::Open,
+            Eligibility::Udi,
+            Eligibility::UdiOrInPerson,
+        ]
+        .into_iter()
+        .find(|e| e.code() == code)
     }
 }
 
@@ -66,7 +70,9 @@ pub struct SheetContent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SheetError {
-    #[error("El tiempo «{field}» debe ser mayor que cero minutos hábiles; escriba, por ejemplo, 240.")]
+    #[error(
+        "El tiempo «{field}» debe ser mayor que cero minutos hábiles; escriba, por ejemplo, 240."
+    )]
     NonPositiveTarget { field: &'static str },
     #[error(
         "El tiempo de respuesta ({response} min) no puede ser mayor que el de solución ({resolution} min)."

@@ -235,10 +235,9 @@ pub fn next_status(from: Status, step: Step, facts: RequestFacts) -> Result<Stat
                 S::ToConfirm
             }
         }
-        (
-            S::Registered | S::Assigned | S::InProgress | S::Waiting | S::Reopened,
-            Step::Assign,
-        ) => S::Assigned,
+        (S::Registered | S::Assigned | S::InProgress | S::Waiting | S::Reopened, Step::Assign) => {
+            S::Assigned
+        }
         (S::Assigned | S::Reopened, Step::Start) => S::InProgress,
         (S::InProgress, Step::Wait) => S::Waiting,
         (S::Waiting, Step::Resume) => S::InProgress,
@@ -341,15 +340,49 @@ mod tests {
     #[test]
     fn the_happy_path_goes_from_registration_to_closing() {
         let path = [
-            (Status::Registered, Step::Assign, Role::Agent, Status::Assigned),
-            (Status::Assigned, Step::Start, Role::Engineer, Status::InProgress),
-            (Status::InProgress, Step::Wait, Role::Engineer, Status::Waiting),
-            (Status::Waiting, Step::Resume, Role::Engineer, Status::InProgress),
-            (Status::InProgress, Step::Solve, Role::Engineer, Status::Solved),
-            (Status::Solved, Step::Verify, Role::Agent, Status::Validating),
+            (
+                Status::Registered,
+                Step::Assign,
+                Role::Agent,
+                Status::Assigned,
+            ),
+            (
+                Status::Assigned,
+                Step::Start,
+                Role::Engineer,
+                Status::InProgress,
+            ),
+            (
+                Status::InProgress,
+                Step::Wait,
+                Role::Engineer,
+                Status::Waiting,
+            ),
+            (
+                Status::Waiting,
+                Step::Resume,
+                Role::Engineer,
+                Status::InProgress,
+            ),
+            (
+                Status::InProgress,
+                Step::Solve,
+                Role::Engineer,
+                Status::Solved,
+            ),
+            (
+                Status::Solved,
+                Step::Verify,
+                Role::Agent,
+                Status::Validating,
+            ),
         ];
         for (from, step, role, to) in path {
-            assert_eq!(transition(from, step, staff(role), FACTS), Ok(to), "{step:?}");
+            assert_eq!(
+                transition(from, step, staff(role), FACTS),
+                Ok(to),
+                "{step:?}"
+            );
         }
         assert_eq!(
             transition(Status::Validating, Step::Close, Actor::Requester, FACTS),
@@ -364,7 +397,10 @@ mod tests {
             if role == Role::Coordinator {
                 assert_eq!(result, Ok(Status::Cancelled));
             } else {
-                assert_eq!(result, Err(TransitionError::RoleNotAllowed { step: Step::Cancel }));
+                assert_eq!(
+                    result,
+                    Err(TransitionError::RoleNotAllowed { step: Step::Cancel })
+                );
             }
         }
     }
@@ -401,11 +437,21 @@ mod tests {
             ..FACTS
         };
         assert_eq!(
-            transition(Status::Received, Step::Register, staff(Role::Agent), incomplete),
+            transition(
+                Status::Received,
+                Step::Register,
+                staff(Role::Agent),
+                incomplete
+            ),
             Ok(Status::ToConfirm)
         );
         assert_eq!(
-            transition(Status::ToConfirm, Step::ConfirmRequirements, staff(Role::Agent), FACTS),
+            transition(
+                Status::ToConfirm,
+                Step::ConfirmRequirements,
+                staff(Role::Agent),
+                FACTS
+            ),
             Ok(Status::Registered)
         );
     }

@@ -154,20 +154,45 @@ mod tests {
             (Action::ChangeConditions, [true, true, true, false, false]),
             (Action::SendDigest, [false, false, true, false, false]),
             (Action::ViewReports, [false, true, true, false, false]),
-            (Action::Step(Step::Register), [true, true, true, false, false]),
-            (Action::Step(Step::ConfirmRequirements), [true, true, true, false, false]),
+            (
+                Action::Step(Step::Register),
+                [true, true, true, false, false],
+            ),
+            (
+                Action::Step(Step::ConfirmRequirements),
+                [true, true, true, false, false],
+            ),
             (Action::Step(Step::Assign), [true, true, true, false, false]),
-            (Action::Step(Step::Start), [false, false, false, true, false]),
+            (
+                Action::Step(Step::Start),
+                [false, false, false, true, false],
+            ),
             (Action::Step(Step::Wait), [false, false, false, true, false]),
-            (Action::Step(Step::Resume), [false, false, false, true, false]),
-            (Action::Step(Step::Solve), [false, false, false, true, false]),
+            (
+                Action::Step(Step::Resume),
+                [false, false, false, true, false],
+            ),
+            (
+                Action::Step(Step::Solve),
+                [false, false, false, true, false],
+            ),
             (Action::Step(Step::Verify), [true, true, true, false, false]),
-            (Action::Step(Step::SendBack), [true, true, true, false, false]),
+            (
+                Action::Step(Step::SendBack),
+                [true, true, true, false, false],
+            ),
             (Action::Step(Step::Close), [true, true, true, false, false]),
             (Action::Step(Step::Reopen), [true, true, true, false, false]),
-            (Action::Step(Step::Cancel), [false, false, true, false, false]),
+            (
+                Action::Step(Step::Cancel),
+                [false, false, true, false, false],
+            ),
         ];
-        assert_eq!(expected.len(), Action::all().len(), "every action is in the matrix");
+        assert_eq!(
+            expected.len(),
+            Action::all().len(),
+            "every action is in the matrix"
+        );
         for (action, row) in expected {
             for (role, allowed) in Role::ALL.into_iter().zip(row) {
                 assert_eq!(allows(role, action), allowed, "{role:?} × {action:?}");

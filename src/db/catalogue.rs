@@ -1,0 +1,520 @@
+//! Units, resolver areas, services and their versioned service sheets (Q4, V7).
+
+use serde::Serialize;
+use sqlx::{AssertSqlSafe, FromRow};
+use ventanilla_domain::catalogue::{Eligibility, SheetContent};
+use ventanilla_domain::ids::{AreaId, ServiceId, StaffId, UnitId};
+
+use super::{Db, fold_for_search, like_escape};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct Unit {
+    pub id: i64,
+    pub acronym: String,
+    pub name: String,
+    /// medio_superior, superior, posgrado, investigacion, administrativa…
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct Area {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ServiceSummary {
+    pub id: i64,
+    pub name: String,
+    pub area_id: i64,
+    pub area_name: String,
+    pub current_version: i64,
+    #[schema(value_type = String, example = "udi")]
+    pub eligibility: Eligibility,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SheetVersion {
+    pub service_id: i64,
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub content: SheetContent,
+    pub change_note: String,
+    pub created_by: Option<i64>,
+    #[schema(value_type = String)]
+    pub created_at: jiff::Timestamp,
+}
+
+#[derive(FromRow)]
+struct ServiceRow {
+    id: i64,
+    name: String,
+    area_id: i64,
+    area_name: String,
+    current_version: i64,
+    active: i64,
+    content: String,
+}
+
+#[derive(FromRow)]
+struct SheetRow {
+    service_id: i64,
+    version: i64,
+    content: String,
+    change_note: String,
+    created_by: Option<i64>,
+    created_at: i64,
+}
+
+fn parse_content(json: &str) -> AppResult<SheetContent> {
+    serde_json::from_str(json)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored service sheet is unreadable: {e}")))
+}
+
+impl ServiceRow {
+    fn into_summary(self) -> AppResult<(ServiceSummary, SheetContent)> {
+        let content = parse_content(&self.content)?;
+        Ok((
+            ServiceSummary {
+                id: self.id,
+                name: self.name,
+                area_id: self.area_id,
+                area_name: self.area_name,
+                current_version: self.current_version,
+                eligibility: content.eligibility,
+                active: self.active != 0,
+            },
+            content,
+        ))
+    }
+}
+
+impl SheetRow {
+    fn into_version(self) -> AppResult<SheetVersion> {
+        Ok(SheetVersion {
+            service_id: self.service_id,
+            version: self.version,
+            content: parse_content(&self.content)?,
+            change_note: self.change_note,
+            created_by: self.created_by,
+            created_at: super::from_millis(self.created_at),
+        })
+    }
+}
+
+pub async fn list_units(db: &Db) -> AppResult<Vec<Unit>> {
+    Ok(
+        sqlx::query_as("SELECT id, acronym, name, level FROM units ORDER BY acronym")
+            .fetch_all(db.read())
+            .await?,
+    )
+}
+
+pub async fn unit_exists(db: &Db, id: UnitId) -> AppResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(db.read())
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn create_unit(db: &Db, acronym: &str, name: &str, level: &str) -> AppResult<Unit> {
+    let acronym = acronym.trim();
+    let name = name.trim();
+    if acronym.is_empty() || name.is_empty() {
+        return Err(AppError::invalid(
+            if acronym.is_empty() {
+                "acronym"
+            } else {
+                "name"
+            },
+            "unit_incomplete",
+            "La unidad necesita siglas y nombre.",
+        ));
+    }
+    let unit: Option<Unit> = sqlx::query_as(
+        "INSERT INTO units (acronym, name, level) VALUES ($1, $2, $3)
+         ON CONFLICT (acronym) DO NOTHING RETURNING id, acronym, name, level",
+    )
+    .bind(acronym)
+    .bind(name)
+    .bind(level.trim())
+    .fetch_optional(db.write())
+    .await?;
+    unit.ok_or_else(|| {
+        AppError::conflict(
+            "unit_exists",
+            format!("Ya existe una unidad con las siglas «{acronym}»."),
+        )
+        .with_field("acronym")
+    })
+}
+
+pub async fn list_areas(db: &Db) -> AppResult<Vec<Area>> {
+    Ok(
+        sqlx::query_as("SELECT id, name, email FROM areas ORDER BY name")
+            .fetch_all(db.read())
+            .await?,
+    )
+}
+
+pub async fn area(db: &Db, id: AreaId) -> AppResult<Option<Area>> {
+    Ok(
+        sqlx::query_as("SELECT id, name, email FROM areas WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(db.read())
+            .await?,
+    )
+}
+
+pub async fn create_area(db: &Db, name: &str, email: Option<&str>) -> AppResult<Area> {
+    let name = name.trim();
+    if name.chars().count() < 2 {
+        return Err(AppError::invalid(
+            "name",
+            "area_name",
+            "El área necesita un nombre de al menos 2 caracteres.",
+        ));
+    }
+    let area: Option<Area> = sqlx::query_as(
+        "INSERT INTO areas (name, email) VALUES ($1, $2)
+         ON CONFLICT (name) DO NOTHING RETURNING id, name, email",
+    )
+    .bind(name)
+    .bind(email)
+    .fetch_optional(db.write())
+    .await?;
+    area.ok_or_else(|| {
+        AppError::conflict("area_exists", format!("Ya existe el área «{name}».")).with_field("name")
+    })
+}
+
+const SERVICE_SELECT: &str =
+    "SELECT s.id, s.name, s.area_id, a.name AS area_name, s.current_version, s.active, sh.content
+    FROM services s
+    JOIN areas a ON a.id = s.area_id
+    JOIN service_sheets sh ON sh.service_id = s.id AND sh.version = s.current_version";
+
+/// Services, optionally filtered by words matched accent- and case-insensitively against the
+/// service and area names.
+pub async fn list_services(
+    db: &Db,
+    query: Option<&str>,
+    area: Option<AreaId>,
+) -> AppResult<Vec<ServiceSummary>> {
+    let words: Vec<String> = query
+        .map(fold_for_search)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|w| format!("%{}%", like_escape(w)))
+        .collect();
+    let mut sql = format!("{SERVICE_SELECT} WHERE s.active = 1");
+    let mut next = 1;
+    if area.is_some() {
+        sql.push_str(&format!(" AND s.area_id = ${next}"));
+        next += 1;
+    }
+    for _ in &words {
+        sql.push_str(&format!(" AND s.search_text LIKE ${next} ESCAPE '\\'"));
+        next += 1;
+    }
+    sql.push_str(" ORDER BY a.name, s.name");
+    let mut q = sqlx::query_as::<_, ServiceRow>(AssertSqlSafe(sql));
+    if let Some(area) = area {
+        q = q.bind(area.0);
+    }
+    for w in words {
+        q = q.bind(w);
+    }
+    q.fetch_all(db.read())
+        .await?
+        .into_iter()
+        .map(|row| row.into_summary().map(|(summary, _)| summary))
+        .collect()
+}
+
+/// A service with its current sheet.
+pub async fn service(db: &Db, id: ServiceId) -> AppResult<Option<(ServiceSummary, SheetContent)>> {
+    let sql = format!("{SERVICE_SELECT} WHERE s.id = $1");
+    let row: Option<ServiceRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(db.read())
+        .await?;
+    row.map(ServiceRow::into_summary).transpose()
+}
+
+pub async fn sheet_versions(db: &Db, id: ServiceId) -> AppResult<Vec<SheetVersion>> {
+    let rows: Vec<SheetRow> = sqlx::query_as(
+        "SELECT service_id, version, content, change_note, created_by, created_at
+         FROM service_sheets WHERE service_id = $1 ORDER BY version DESC",
+    )
+    .bind(id.0)
+    .fetch_all(db.read())
+    .await?;
+    rows.into_iter().map(SheetRow::into_version).collect()
+}
+
+pub async fn sheet_version(
+    db: &Db,
+    id: ServiceId,
+    version: i64,
+) -> AppResult<Option<SheetVersion>> {
+    let row: Option<SheetRow> = sqlx::query_as(
+        "SELECT service_id, version, content, change_note, created_by, created_at
+         FROM service_sheets WHERE service_id = $1 AND version = $2",
+    )
+    .bind(id.0)
+    .bind(version)
+    .fetch_optional(db.read())
+    .await?;
+    row.map(SheetRow::into_version).transpose()
+}
+
+async fn require_area(db: &Db, id: AreaId) -> AppResult<Area> {
+    area(db, id).await?.ok_or_else(|| {
+        AppError::invalid(
+            "area_id",
+            "unknown_area",
+            format!("No existe el área {id}; consulte GET /api/v1/areas."),
+        )
+    })
+}
+
+/// Creates a service with version 1 of its sheet.
+pub async fn create_service(
+    db: &Db,
+    name: &str,
+    content: SheetContent,
+    actor: Option<StaffId>,
+    now_ms: i64,
+) -> AppResult<ServiceId> {
+    let name = ventanilla_domain::catalogue::service_name(name)
+        .map_err(|e| AppError::invalid(e.field(), e.code(), e.to_string()))?;
+    let content = content
+        .validated()
+        .map_err(|e| AppError::invalid(e.field(), e.code(), e.to_string()))?;
+    let area = require_area(db, content.area_id).await?;
+    let mut tx = db.write().begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO services (name, area_id, current_version, active, search_text)
+         VALUES ($1, $2, 1, 1, $3) ON CONFLICT (area_id, name) DO NOTHING RETURNING id",
+    )
+    .bind(&name)
+    .bind(area.id)
+    .bind(fold_for_search(&format!("{name} {}", area.name)))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Err(AppError::conflict(
+            "service_exists",
+            format!("El área «{}» ya tiene un servicio «{name}».", area.name),
+        )
+        .with_field("name"));
+    };
+    insert_sheet(&mut tx, id, 1, &content, "Versión inicial", actor, now_ms).await?;
+    tx.commit().await?;
+    Ok(ServiceId(id))
+}
+
+/// V7: a change to a service is a new version of its sheet; earlier versions stay as they were.
+pub async fn revise_sheet(
+    db: &Db,
+    id: ServiceId,
+    content: SheetContent,
+    change_note: &str,
+    actor: Option<StaffId>,
+    now_ms: i64,
+) -> AppResult<i64> {
+    let content = content
+        .validated()
+        .map_err(|e| AppError::invalid(e.field(), e.code(), e.to_string()))?;
+    if change_note.trim().is_empty() {
+        return Err(AppError::invalid(
+            "change_note",
+            "change_note_missing",
+            "Describa el cambio de la cédula (por ejemplo, «se amplía el tiempo de solución»).",
+        ));
+    }
+    let area = require_area(db, content.area_id).await?;
+    let mut tx = db.write().begin().await?;
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT current_version, name FROM services WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((current, name)) = row else {
+        return Err(AppError::not_found(
+            "unknown_service",
+            format!("No existe el servicio {id}."),
+        ));
+    };
+    let version = current + 1;
+    insert_sheet(
+        &mut tx,
+        id.0,
+        version,
+        &content,
+        change_note.trim(),
+        actor,
+        now_ms,
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE services SET current_version = $1, area_id = $2, search_text = $3 WHERE id = $4",
+    )
+    .bind(version)
+    .bind(area.id)
+    .bind(fold_for_search(&format!("{name} {}", area.name)))
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+async fn insert_sheet(
+    tx: &mut sqlx::AnyConnection,
+    service_id: i64,
+    version: i64,
+    content: &SheetContent,
+    change_note: &str,
+    actor: Option<StaffId>,
+    now_ms: i64,
+) -> AppResult<()> {
+    let json = serde_json::to_string(content).map_err(anyhow::Error::from)?;
+    sqlx::query(
+        "INSERT INTO service_sheets (service_id, version, content, change_note, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(service_id)
+    .bind(version)
+    .bind(json)
+    .bind(change_note)
+    .bind(actor.map(|a| a.0))
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct UnitRow {
+    pub acronym: String,
+    pub name: String,
+    pub level: String,
+}
+
+#[derive(Debug)]
+pub struct CatalogueRow {
+    pub area: String,
+    pub service: String,
+    pub eligibility: Eligibility,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Units by acronym: new ones are added, known ones get the file's name and level.
+pub async fn import_units(db: &Db, rows: &[UnitRow]) -> anyhow::Result<ImportCounts> {
+    let mut counts = ImportCounts::default();
+    let mut tx = db.write().begin().await?;
+    for row in rows {
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT name, level FROM units WHERE acronym = $1")
+                .bind(&row.acronym)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match existing {
+            None => {
+                sqlx::query("INSERT INTO units (acronym, name, level) VALUES ($1, $2, $3)")
+                    .bind(&row.acronym)
+                    .bind(&row.name)
+                    .bind(&row.level)
+                    .execute(&mut *tx)
+                    .await?;
+                counts.created += 1;
+            }
+            Some((name, level)) if name == row.name && level == row.level => counts.unchanged += 1,
+            Some(_) => {
+                sqlx::query("UPDATE units SET name = $1, level = $2 WHERE acronym = $3")
+                    .bind(&row.name)
+                    .bind(&row.level)
+                    .bind(&row.acronym)
+                    .execute(&mut *tx)
+                    .await?;
+                counts.updated += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// The published catalogue lists area, service and eligibility only; new services get a first
+/// sheet with the default targets, which the areas then replace (Q4). Known services are left
+/// as they are: their sheets change only through a new version.
+pub async fn import_catalogue(
+    db: &Db,
+    rows: &[CatalogueRow],
+    now_ms: i64,
+) -> anyhow::Result<ImportCounts> {
+    let mut counts = ImportCounts::default();
+    let mut tx = db.write().begin().await?;
+    for row in rows {
+        let area_id: i64 = sqlx::query_scalar(
+            "INSERT INTO areas (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+        )
+        .bind(&row.area)
+        .fetch_one(&mut *tx)
+        .await?;
+        let service_id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO services (name, area_id, current_version, active, search_text)
+             VALUES ($1, $2, 1, 1, $3) ON CONFLICT (area_id, name) DO NOTHING RETURNING id",
+        )
+        .bind(&row.service)
+        .bind(area_id)
+        .bind(fold_for_search(&format!("{} {}", row.service, row.area)))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(service_id) = service_id else {
+            counts.unchanged += 1;
+            continue;
+        };
+        let content = SheetContent {
+            area_id: AreaId(area_id),
+            eligibility: row.eligibility,
+            requirements: Vec::new(),
+            first_level_tests: Vec::new(),
+            required_attachments: Vec::new(),
+            capacity: String::new(),
+            response_target_minutes: ventanilla_domain::catalogue::DEFAULT_RESPONSE_MINUTES,
+            resolution_target_minutes: ventanilla_domain::catalogue::DEFAULT_RESOLUTION_MINUTES,
+            attention_policy: format!(
+                "Su solicitud del servicio «{}» la atiende el área {}. Le informaremos de cada avance por correo electrónico.",
+                row.service, row.area
+            ),
+            procedure_refs: vec!["CGSI-PO-01".into()],
+        };
+        insert_sheet(
+            &mut tx,
+            service_id,
+            1,
+            &content,
+            "Importado del catálogo publicado",
+            None,
+            now_ms,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        counts.created += 1;
+    }
+    tx.commit().await?;
+    Ok(counts)
+}

@@ -1,0 +1,193 @@
+//! Storage: one `Db` over SQLite (the embedded default) or PostgreSQL (several app nodes),
+//! chosen from the URL.
+//!
+//! Queries are written once in SQL both engines accept (`$1` parameters, `RETURNING`,
+//! `ON CONFLICT`) and run through sqlx's `Any` driver; a dialect arm appears only where the SQL
+//! really differs. Instants are BIGINT milliseconds since the epoch (UTC), JSON is TEXT, and
+//! booleans are 0/1 BIGINTs, so every value has the same type on both engines.
+//!
+//! SQLite allows one writer at a time, so its writes go through a pool of one connection and
+//! never meet a "database is locked" upgrade race; reads use a separate pool (WAL lets them run
+//! beside the writer). `synchronous=FULL` makes a commit durable before it returns.
+
+pub mod catalogue;
+pub mod migrations;
+pub mod requesters;
+pub mod requests;
+pub mod staff;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub engine: Engine,
+    write: AnyPool,
+    read: AnyPool,
+}
+
+impl Db {
+    /// Connects to `sqlite://path` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Engine::Postgres
+        } else {
+            anyhow::bail!(
+                "unsupported database URL (expected sqlite://FILE or postgres://…): {}",
+                redact_url(url)
+            );
+        };
+        let db = match engine {
+            Engine::Sqlite => {
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                let options = AnyConnectOptions::from_str(&url)?;
+                let write = sqlite_pool(1).connect_with(options.clone()).await?;
+                let read = sqlite_pool(8).connect_with(options).await?;
+                Db {
+                    engine,
+                    write,
+                    read,
+                }
+            }
+            Engine::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(32)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .with_context(|| format!("connecting to {}", redact_url(url)))?;
+                Db {
+                    engine,
+                    write: pool.clone(),
+                    read: pool,
+                }
+            }
+        };
+        Ok(db)
+    }
+
+    /// The pool for transactions that write.
+    pub fn write(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// The pool for reads.
+    pub fn read(&self) -> &AnyPool {
+        &self.read
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+fn sqlite_pool(max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}://{}:***{}",
+                    &url[..scheme_end],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Milliseconds since the epoch, the storage form of an instant.
+pub fn to_millis(t: jiff::Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub fn from_millis(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// Lower-cased, accents removed, spaces folded: the form names and service titles are searched in.
+pub fn fold_for_search(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let plain = match c {
+            'á' | 'à' | 'ä' | 'â' => 'a',
+            'é' | 'è' | 'ë' | 'ê' => 'e',
+            'í' | 'ì' | 'ï' | 'î' => 'i',
+            'ó' | 'ò' | 'ö' | 'ô' => 'o',
+            'ú' | 'ù' | 'ü' | 'û' => 'u',
+            'ñ' => 'n',
+            c if c.is_alphanumeric() => c,
+            _ => ' ',
+        };
+        out.push(plain);
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.
+pub fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_appear_in_a_redacted_url() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/v"),
+            "postgres://app:***@db:5432/v"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn folding_removes_accents_and_case() {
+        assert_eq!(
+            fold_for_search("  Creación de CUENTA   de correo"),
+            "creacion de cuenta de correo"
+        );
+        assert_eq!(fold_for_search("Peña-Núñez"), "pena nunez");
+    }
+}

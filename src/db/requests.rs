@@ -1,0 +1,1024 @@
+//! Service requests and their timeline.
+//!
+//! The timeline is the record: every change is a row in `request_events`, written in the same
+//! transaction as the request's current projection in `requests`. Numbers `SS-YYYY-NNNNNN` come
+//! from `request_counters`, bumped inside that transaction, so a rolled-back request gives its
+//! number back and the sequence stays gap-free; on PostgreSQL the counter row's lock orders
+//! concurrent writers, on SQLite the single writer connection does.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
+use ventanilla_domain::catalogue::SheetContent;
+use ventanilla_domain::channel::Channel;
+use ventanilla_domain::identifiers::RequestNumber;
+use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
+use ventanilla_domain::lifecycle::{Actor, RequestFacts, Status, Step, transition};
+
+use super::{Db, Engine};
+use crate::error::{AppError, AppResult};
+
+/// A request as the agent registers it (A9–A12), already checked against the catalogue.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub channel: Channel,
+    pub requester_id: Option<RequesterId>,
+    /// The service and the sheet version it is registered under; `None` for the intake queue.
+    pub service: Option<(ServiceId, i64, SheetContent)>,
+    pub subject: String,
+    pub description: String,
+    /// When CAU received it: earlier than now for weekend mail (L4) or contingency forms (L8).
+    pub received_at_ms: i64,
+    pub confirmed_requirements: Vec<String>,
+    /// A4: first-level tests run, with their results.
+    pub first_level_tests: serde_json::Value,
+    pub area_id: Option<AreaId>,
+    pub assignee_id: Option<StaffId>,
+    pub idempotency_key: Option<String>,
+    pub created_by: Option<StaffId>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Event {
+    pub id: i64,
+    #[schema(value_type = String)]
+    pub at: jiff::Timestamp,
+    /// staff, requester or system.
+    pub actor_kind: String,
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<String>,
+    /// registered, assigned, start, comment, conditions_changed, attachment_added, …
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestSummary {
+    pub number: String,
+    #[schema(value_type = String)]
+    pub status: Status,
+    #[schema(value_type = String)]
+    pub channel: Channel,
+    pub subject: String,
+    pub requester_id: Option<i64>,
+    pub requester_name: Option<String>,
+    pub service_id: Option<i64>,
+    pub service_name: Option<String>,
+    pub sheet_version: Option<i64>,
+    pub area_id: Option<i64>,
+    pub area_name: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    #[schema(value_type = String)]
+    pub received_at: jiff::Timestamp,
+    #[schema(value_type = Option<String>)]
+    pub registered_at: Option<jiff::Timestamp>,
+    #[schema(value_type = String)]
+    pub updated_at: jiff::Timestamp,
+    pub reopen_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentMeta {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    #[schema(value_type = String)]
+    pub created_at: jiff::Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub summary: RequestSummary,
+    pub description: String,
+    pub timeline: Vec<Event>,
+    pub attachments: Vec<AttachmentMeta>,
+}
+
+#[derive(FromRow)]
+struct SummaryRow {
+    id: i64,
+    number: String,
+    status: String,
+    channel: String,
+    subject: String,
+    description: String,
+    requester_id: Option<i64>,
+    requester_name: Option<String>,
+    service_id: Option<i64>,
+    service_name: Option<String>,
+    sheet_version: Option<i64>,
+    area_id: Option<i64>,
+    area_name: Option<String>,
+    assignee_id: Option<i64>,
+    assignee_name: Option<String>,
+    received_at: i64,
+    registered_at: Option<i64>,
+    updated_at: i64,
+    reopen_count: i64,
+}
+
+impl SummaryRow {
+    fn summary(&self) -> RequestSummary {
+        RequestSummary {
+            number: self.number.clone(),
+            status: Status::from_code(&self.status).unwrap_or(Status::Received),
+            channel: Channel::from_code(&self.channel).unwrap_or(Channel::Email),
+            subject: self.subject.clone(),
+            requester_id: self.requester_id,
+            requester_name: self.requester_name.clone(),
+            service_id: self.service_id,
+            service_name: self.service_name.clone(),
+            sheet_version: self.sheet_version,
+            area_id: self.area_id,
+            area_name: self.area_name.clone(),
+            assignee_id: self.assignee_id,
+            assignee_name: self.assignee_name.clone(),
+            received_at: super::from_millis(self.received_at),
+            registered_at: self.registered_at.map(super::from_millis),
+            updated_at: super::from_millis(self.updated_at),
+            reopen_count: self.reopen_count,
+        }
+    }
+}
+
+const SUMMARY_SELECT: &str = "SELECT q.id, q.number, q.status, q.channel, q.subject, q.description,
+    q.requester_id, r.full_name AS requester_name, q.service_id, s.name AS service_name,
+    q.sheet_version, q.area_id, a.name AS area_name, q.assignee_id, st.full_name AS assignee_name,
+    q.received_at, q.registered_at, q.updated_at, q.reopen_count
+    FROM requests q
+    LEFT JOIN requesters r ON r.id = q.requester_id
+    LEFT JOIN services s ON s.id = q.service_id
+    LEFT JOIN areas a ON a.id = q.area_id
+    LEFT JOIN staff st ON st.id = q.assignee_id";
+
+/// The calendar year in Mexico City time: numbers restart each local new year.
+pub fn registration_year(now_ms: i64) -> i16 {
+    super::from_millis(now_ms)
+        .in_tz("America/Mexico_City")
+        .map(|z| z.year())
+        .unwrap_or_else(|_| {
+            super::from_millis(now_ms)
+                .in_tz("UTC")
+                .map(|z| z.year())
+                .unwrap_or(1970)
+        })
+}
+
+struct EventRecord<'a> {
+    request_id: i64,
+    at: i64,
+    actor: Actor,
+    kind: &'a str,
+    from: Option<Status>,
+    to: Option<Status>,
+    payload: serde_json::Value,
+    reason: Option<&'a str>,
+}
+
+fn actor_parts(actor: Actor) -> (&'static str, Option<i64>) {
+    match actor {
+        Actor::Staff { id, .. } => ("staff", Some(id.0)),
+        Actor::Requester => ("requester", None),
+        Actor::System => ("system", None),
+    }
+}
+
+async fn insert_event(tx: &mut AnyConnection, e: EventRecord<'_>) -> AppResult<i64> {
+    let (actor_kind, actor_id) = actor_parts(e.actor);
+    Ok(sqlx::query_scalar(
+        "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status, to_status, payload, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(e.request_id)
+    .bind(e.at)
+    .bind(actor_kind)
+    .bind(actor_id)
+    .bind(e.kind)
+    .bind(e.from.map(Status::code))
+    .bind(e.to.map(Status::code))
+    .bind(e.payload.to_string())
+    .bind(e.reason)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// The result of registering a request.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub number: RequestNumber,
+    /// True when an earlier call with the same idempotency key had already created it.
+    pub replayed: bool,
+}
+
+pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppResult<Created> {
+    if let Some(key) = &new.idempotency_key
+        && let Some(number) = number_for_key(db, key).await?
+    {
+        return Ok(Created {
+            number,
+            replayed: true,
+        });
+    }
+    let mut tx = db.write().begin().await?;
+    let year = registration_year(now_ms);
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO request_counters (year, last_sequence) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last_sequence = request_counters.last_sequence + 1
+         RETURNING last_sequence",
+    )
+    .bind(i64::from(year))
+    .fetch_one(&mut *tx)
+    .await?;
+    let number = RequestNumber::new(year, u32::try_from(sequence).unwrap_or(u32::MAX));
+    let missing: Vec<String> = new
+        .service
+        .as_ref()
+        .map(|(_, _, sheet)| {
+            sheet
+                .missing_requirements(&new.confirmed_requirements)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    let identified = new.requester_id.is_some() && new.service.is_some();
+    let status = match (identified, missing.is_empty()) {
+        (false, _) => Status::Received,
+        (true, false) => Status::ToConfirm,
+        (true, true) => Status::Registered,
+    };
+    let registered_at = (status == Status::Registered).then_some(now_ms);
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO requests (number, year, sequence, channel, status, requester_id, service_id,
+            sheet_version, area_id, assignee_id, subject, description, received_at, registered_at,
+            created_by, updated_at, reopen_count, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, $11, $12, $13, $14, 0, $15)
+         RETURNING id",
+    )
+    .bind(number.to_string())
+    .bind(i64::from(year))
+    .bind(sequence)
+    .bind(new.channel.code())
+    .bind(status.code())
+    .bind(new.requester_id.map(|r| r.0))
+    .bind(new.service.as_ref().map(|(s, _, _)| s.0))
+    .bind(new.service.as_ref().map(|(_, v, _)| *v))
+    .bind(&new.subject)
+    .bind(&new.description)
+    .bind(new.received_at_ms)
+    .bind(registered_at)
+    .bind(new.created_by.map(|s| s.0))
+    .bind(now_ms)
+    .bind(&new.idempotency_key)
+    .fetch_one(&mut *tx)
+    .await;
+    let request_id = match inserted {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) && new.idempotency_key.is_some() => {
+            // Another call with the same key won the race; answer with its number.
+            drop(tx);
+            let key = new.idempotency_key.as_deref().unwrap_or_default();
+            return match number_for_key(db, key).await? {
+                Some(number) => Ok(Created {
+                    number,
+                    replayed: true,
+                }),
+                None => Err(e.into()),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let kind = match status {
+        Status::Received => "received",
+        _ => "registered",
+    };
+    insert_event(
+        &mut tx,
+        EventRecord {
+            request_id,
+            at: now_ms,
+            actor,
+            kind,
+            from: None,
+            to: Some(status),
+            payload: json!({
+                "channel": new.channel.code(),
+                "service_id": new.service.as_ref().map(|(s, _, _)| s.0),
+                "sheet_version": new.service.as_ref().map(|(_, v, _)| *v),
+                "confirmed_requirements": new.confirmed_requirements,
+                "missing_requirements": missing,
+                "first_level_tests": new.first_level_tests,
+                "received_at": new.received_at_ms,
+            }),
+            reason: None,
+        },
+    )
+    .await?;
+    if status == Status::Registered {
+        let area = new
+            .area_id
+            .or(new.service.as_ref().map(|(_, _, sheet)| sheet.area_id));
+        assign_in_tx(
+            &mut tx,
+            request_id,
+            status,
+            area,
+            new.assignee_id,
+            actor,
+            None,
+            now_ms,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Created {
+        number,
+        replayed: false,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+async fn number_for_key(db: &Db, key: &str) -> AppResult<Option<RequestNumber>> {
+    let number: Option<String> =
+        sqlx::query_scalar("SELECT number FROM requests WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(db.write())
+            .await?;
+    Ok(number.and_then(|n| RequestNumber::parse(&n).ok()))
+}
+
+/// A11: assignment to the responsible area (and optionally an engineer of it).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one event's worth of facts, all needed"
+)]
+async fn assign_in_tx(
+    tx: &mut AnyConnection,
+    request_id: i64,
+    from: Status,
+    area: Option<AreaId>,
+    assignee: Option<StaffId>,
+    actor: Actor,
+    reason: Option<&str>,
+    now_ms: i64,
+) -> AppResult<()> {
+    let Some(area) = area else {
+        return Err(AppError::invalid(
+            "area_id",
+            "area_required",
+            "Indique el área que atenderá la solicitud (area_id).",
+        ));
+    };
+    let area_name: Option<String> = sqlx::query_scalar("SELECT name FROM areas WHERE id = $1")
+        .bind(area.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if area_name.is_none() {
+        return Err(AppError::invalid(
+            "area_id",
+            "unknown_area",
+            format!("No existe el área {area}; consulte GET /api/v1/areas."),
+        ));
+    }
+    if let Some(engineer) = assignee {
+        let row: Option<(String, Option<i64>, i64)> =
+            sqlx::query_as("SELECT role, area_id, active FROM staff WHERE id = $1")
+                .bind(engineer.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+        match row {
+            Some((role, Some(engineer_area), 1))
+                if role == "engineer" && engineer_area == area.0 => {}
+            _ => {
+                return Err(AppError::invalid(
+                    "assignee_id",
+                    "assignee_not_in_area",
+                    "La persona asignada debe ser un ingeniero activo del área elegida.",
+                ));
+            }
+        }
+    }
+    sqlx::query(
+        "UPDATE requests SET status = $1, area_id = $2, assignee_id = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(Status::Assigned.code())
+    .bind(area.0)
+    .bind(assignee.map(|a| a.0))
+    .bind(now_ms)
+    .bind(request_id)
+    .execute(&mut *tx)
+    .await?;
+    insert_event(
+        tx,
+        EventRecord {
+            request_id,
+            at: now_ms,
+            actor,
+            kind: Step::Assign.code(),
+            from: Some(from),
+            to: Some(Status::Assigned),
+            payload: json!({ "area_id": area.0, "assignee_id": assignee.map(|a| a.0) }),
+            reason,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// What a life-cycle step may carry besides its kind.
+#[derive(Debug, Clone, Default)]
+pub struct StepInput {
+    pub reason: Option<String>,
+    pub area_id: Option<AreaId>,
+    pub assignee_id: Option<StaffId>,
+    pub confirmed_requirements: Option<Vec<String>>,
+    /// For `register` from the intake queue: who asked and for what.
+    pub requester_id: Option<RequesterId>,
+    pub service: Option<(ServiceId, i64, SheetContent)>,
+}
+
+#[derive(FromRow)]
+struct LockedRow {
+    id: i64,
+    status: String,
+    area_id: Option<i64>,
+    requester_id: Option<i64>,
+    service_id: Option<i64>,
+    sheet_version: Option<i64>,
+}
+
+async fn lock_request(
+    tx: &mut AnyConnection,
+    engine: Engine,
+    number: &str,
+) -> AppResult<LockedRow> {
+    let sql = match engine {
+        Engine::Postgres => {
+            "SELECT id, status, area_id, requester_id, service_id, sheet_version FROM requests WHERE number = $1 FOR UPDATE"
+        }
+        Engine::Sqlite => {
+            "SELECT id, status, area_id, requester_id, service_id, sheet_version FROM requests WHERE number = $1"
+        }
+    };
+    let row: Option<LockedRow> = sqlx::query_as(sql)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+    row.ok_or_else(|| unknown_number(number))
+}
+
+pub fn unknown_number(number: &str) -> AppError {
+    AppError::not_found(
+        "unknown_request",
+        format!("No existe la solicitud {number}; revise el número (formato SS-AAAA-NNNNNN)."),
+    )
+}
+
+async fn sheet_of(tx: &mut AnyConnection, service: i64, version: i64) -> AppResult<SheetContent> {
+    let json: String = sqlx::query_scalar(
+        "SELECT content FROM service_sheets WHERE service_id = $1 AND version = $2",
+    )
+    .bind(service)
+    .bind(version)
+    .fetch_one(&mut *tx)
+    .await?;
+    serde_json::from_str(&json).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Takes one life-cycle step: checks it against the status, the actor's role and area, writes the
+/// new projection and the event in one transaction. Returns the new status.
+pub async fn apply_step(
+    db: &Db,
+    number: &str,
+    step: Step,
+    actor: Actor,
+    input: StepInput,
+    now_ms: i64,
+) -> AppResult<Status> {
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if step.needs_reason() && reason.is_none() {
+        let what = if step == Step::Solve {
+            "Describa la solución aplicada (reason)."
+        } else {
+            "Indique el motivo (reason); queda en el historial de la solicitud."
+        };
+        return Err(AppError::invalid("reason", "reason_required", what));
+    }
+    let mut tx = db.write().begin().await?;
+    let row = lock_request(&mut tx, db.engine, number).await?;
+    let from = Status::from_code(&row.status)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown stored status")))?;
+
+    // Register and confirm need the sheet to know whether every requirement is confirmed (V5).
+    let requester_id = input.requester_id.map(|r| r.0).or(row.requester_id);
+    let (service_id, sheet_version, sheet) =
+        match (&input.service, row.service_id, row.sheet_version) {
+            (Some((id, version, sheet)), _, _) => (Some(id.0), Some(*version), Some(sheet.clone())),
+            (None, Some(id), Some(version)) => (
+                Some(id),
+                Some(version),
+                Some(sheet_of(&mut tx, id, version).await?),
+            ),
+            _ => (None, None, None),
+        };
+    let confirmed = input.confirmed_requirements.clone().unwrap_or_default();
+    let missing: Vec<String> = sheet
+        .as_ref()
+        .map(|s| {
+            s.missing_requirements(&confirmed)
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if matches!(step, Step::Register) && (requester_id.is_none() || service_id.is_none()) {
+        return Err(AppError::invalid(
+            if requester_id.is_none() {
+                "requester_id"
+            } else {
+                "service_id"
+            },
+            "register_needs_requester_and_service",
+            "Para registrar un mensaje de la bandeja de entrada identifique al solicitante (requester_id) y elija el servicio (service_id).",
+        ));
+    }
+    let facts = RequestFacts {
+        area: row.area_id.map(AreaId),
+        requirements_complete: missing.is_empty(),
+    };
+    let to = transition(from, step, actor, facts).map_err(|e| {
+        let status = match e {
+            ventanilla_domain::lifecycle::TransitionError::NotFromStatus { .. } => {
+                axum::http::StatusCode::CONFLICT
+            }
+            _ => axum::http::StatusCode::FORBIDDEN,
+        };
+        AppError::new(status, e.code(), e.to_string())
+    })?;
+
+    if step == Step::Assign {
+        let area = input
+            .area_id
+            .or(row.area_id.map(AreaId))
+            .or(sheet.as_ref().map(|s| s.area_id));
+        assign_in_tx(
+            &mut tx,
+            row.id,
+            from,
+            area,
+            input.assignee_id,
+            actor,
+            reason,
+            now_ms,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Status::Assigned);
+    }
+
+    let reopen_increment = i64::from(step == Step::Reopen);
+    let registered_now = to == Status::Registered;
+    sqlx::query(
+        "UPDATE requests SET status = $1, updated_at = $2, reopen_count = reopen_count + $3,
+            requester_id = $4, service_id = $5, sheet_version = $6,
+            registered_at = CASE WHEN $7 = 1 THEN $2 ELSE registered_at END
+         WHERE id = $8",
+    )
+    .bind(to.code())
+    .bind(now_ms)
+    .bind(reopen_increment)
+    .bind(requester_id)
+    .bind(service_id)
+    .bind(sheet_version)
+    .bind(i64::from(registered_now))
+    .bind(row.id)
+    .execute(&mut *tx)
+    .await?;
+    let payload = match step {
+        Step::Register | Step::ConfirmRequirements => json!({
+            "requester_id": requester_id,
+            "service_id": service_id,
+            "sheet_version": sheet_version,
+            "confirmed_requirements": confirmed,
+            "missing_requirements": missing,
+        }),
+        _ => json!({}),
+    };
+    let kind = match step {
+        Step::Register => "registered",
+        other => other.code(),
+    };
+    insert_event(
+        &mut tx,
+        EventRecord {
+            request_id: row.id,
+            at: now_ms,
+            actor,
+            kind,
+            from: Some(from),
+            to: Some(to),
+            payload,
+            reason,
+        },
+    )
+    .await?;
+    let mut final_status = to;
+    if registered_now {
+        // A11: a registered request goes straight to the area its sheet names.
+        let area = input.area_id.or(sheet.as_ref().map(|s| s.area_id));
+        assign_in_tx(
+            &mut tx,
+            row.id,
+            to,
+            area,
+            input.assignee_id,
+            actor,
+            None,
+            now_ms,
+        )
+        .await?;
+        final_status = Status::Assigned;
+    }
+    tx.commit().await?;
+    Ok(final_status)
+}
+
+/// A comment on the timeline; `internal` comments are for staff only.
+pub async fn comment(
+    db: &Db,
+    number: &str,
+    body: &str,
+    internal: bool,
+    actor: Actor,
+    now_ms: i64,
+) -> AppResult<i64> {
+    let mut tx = db.write().begin().await?;
+    let row = lock_request(&mut tx, db.engine, number).await?;
+    sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    let id = insert_event(
+        &mut tx,
+        EventRecord {
+            request_id: row.id,
+            at: now_ms,
+            actor,
+            kind: "comment",
+            from: None,
+            to: None,
+            payload: json!({ "body": body, "internal": internal }),
+            reason: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// V6: the requester changed the conditions of the service; the description is replaced and the
+/// old text stays on the timeline.
+pub async fn change_conditions(
+    db: &Db,
+    number: &str,
+    description: &str,
+    reason: &str,
+    actor: Actor,
+    now_ms: i64,
+) -> AppResult<()> {
+    let mut tx = db.write().begin().await?;
+    let row = lock_request(&mut tx, db.engine, number).await?;
+    let status = Status::from_code(&row.status).unwrap_or(Status::Received);
+    if !status.is_open() {
+        return Err(AppError::conflict(
+            "request_not_open",
+            format!(
+                "La solicitud está «{}»; reábrala antes de cambiar sus condiciones.",
+                status.label_es()
+            ),
+        ));
+    }
+    let before: String = sqlx::query_scalar("SELECT description FROM requests WHERE id = $1")
+        .bind(row.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE requests SET description = $1, updated_at = $2 WHERE id = $3")
+        .bind(description)
+        .bind(now_ms)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    insert_event(
+        &mut tx,
+        EventRecord {
+            request_id: row.id,
+            at: now_ms,
+            actor,
+            kind: "conditions_changed",
+            from: None,
+            to: None,
+            payload: json!({ "before": before, "after": description }),
+            reason: Some(reason),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+pub async fn attach(
+    db: &Db,
+    number: &str,
+    file: NewAttachment,
+    actor: Actor,
+    now_ms: i64,
+) -> AppResult<AttachmentMeta> {
+    use sha2::{Digest, Sha256};
+    let sha256: String = Sha256::digest(&file.content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let size = i64::try_from(file.content.len()).unwrap_or(i64::MAX);
+    let mut tx = db.write().begin().await?;
+    let row = lock_request(&mut tx, db.engine, number).await?;
+    let event_id = insert_event(
+        &mut tx,
+        EventRecord {
+            request_id: row.id,
+            at: now_ms,
+            actor,
+            kind: "attachment_added",
+            from: None,
+            to: None,
+            payload: json!({ "filename": file.filename, "size_bytes": size, "sha256": sha256 }),
+            reason: None,
+        },
+    )
+    .await?;
+    let (_, actor_id) = actor_parts(actor);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attachments (request_id, event_id, filename, content_type, size_bytes, sha256, content, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(row.id)
+    .bind(event_id)
+    .bind(&file.filename)
+    .bind(&file.content_type)
+    .bind(size)
+    .bind(&sha256)
+    .bind(file.content)
+    .bind(actor_id)
+    .bind(now_ms)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(AttachmentMeta {
+        id,
+        filename: file.filename,
+        content_type: file.content_type,
+        size_bytes: size,
+        sha256,
+        created_at: super::from_millis(now_ms),
+    })
+}
+
+#[derive(FromRow)]
+struct AttachmentRow {
+    id: i64,
+    filename: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    created_at: i64,
+}
+
+impl AttachmentRow {
+    fn meta(self) -> AttachmentMeta {
+        AttachmentMeta {
+            id: self.id,
+            filename: self.filename,
+            content_type: self.content_type,
+            size_bytes: self.size_bytes,
+            sha256: self.sha256,
+            created_at: super::from_millis(self.created_at),
+        }
+    }
+}
+
+pub async fn attachment_content(
+    db: &Db,
+    number: &str,
+    id: i64,
+) -> AppResult<Option<(AttachmentMeta, Vec<u8>)>> {
+    let row: Option<AttachmentRow> = sqlx::query_as(
+        "SELECT a.id, a.filename, a.content_type, a.size_bytes, a.sha256, a.created_at
+         FROM attachments a JOIN requests q ON q.id = a.request_id
+         WHERE q.number = $1 AND a.id = $2",
+    )
+    .bind(number)
+    .bind(id)
+    .fetch_optional(db.read())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let content: Vec<u8> = sqlx::query_scalar("SELECT content FROM attachments WHERE id = $1")
+        .bind(row.id)
+        .fetch_one(db.read())
+        .await?;
+    Ok(Some((row.meta(), content)))
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: i64,
+    at: i64,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    actor_name: Option<String>,
+    kind: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    payload: String,
+    reason: Option<String>,
+}
+
+impl EventRow {
+    fn event(self) -> Event {
+        Event {
+            id: self.id,
+            at: super::from_millis(self.at),
+            actor_kind: self.actor_kind,
+            actor_id: self.actor_id,
+            actor_name: self.actor_name,
+            kind: self.kind,
+            from_status: self.from_status,
+            to_status: self.to_status,
+            payload: serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null),
+            reason: self.reason,
+        }
+    }
+}
+
+pub async fn get(db: &Db, number: &str) -> AppResult<Option<RequestDetail>> {
+    let sql = format!("{SUMMARY_SELECT} WHERE q.number = $1");
+    let row: Option<SummaryRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(number)
+        .fetch_optional(db.read())
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let events: Vec<EventRow> = sqlx::query_as(
+        "SELECT e.id, e.at, e.actor_kind, e.actor_id, st.full_name AS actor_name, e.kind,
+            e.from_status, e.to_status, e.payload, e.reason
+         FROM request_events e LEFT JOIN staff st ON st.id = e.actor_id AND e.actor_kind = 'staff'
+         WHERE e.request_id = $1 ORDER BY e.id",
+    )
+    .bind(row.id)
+    .fetch_all(db.read())
+    .await?;
+    let attachments: Vec<AttachmentRow> = sqlx::query_as(
+        "SELECT id, filename, content_type, size_bytes, sha256, created_at FROM attachments
+         WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(row.id)
+    .fetch_all(db.read())
+    .await?;
+    Ok(Some(RequestDetail {
+        summary: row.summary(),
+        description: row.description.clone(),
+        timeline: events.into_iter().map(EventRow::event).collect(),
+        attachments: attachments.into_iter().map(AttachmentRow::meta).collect(),
+    }))
+}
+
+/// Filters for the request list; all optional and combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<Status>,
+    pub open_only: bool,
+    pub area_id: Option<AreaId>,
+    pub assignee_id: Option<StaffId>,
+    pub service_id: Option<ServiceId>,
+    pub requester_id: Option<RequesterId>,
+    pub channel: Option<Channel>,
+    /// Keyset pagination: only requests with an internal id below this one.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Newest first. Returns the page and the cursor of the next page, if any.
+pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary>, Option<i64>)> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut ints: Vec<i64> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    // Integers are bound first, then texts, so placeholders are numbered in that order.
+    let int_filters = [
+        ("q.area_id", filter.area_id.map(|a| a.0)),
+        ("q.assignee_id", filter.assignee_id.map(|a| a.0)),
+        ("q.service_id", filter.service_id.map(|a| a.0)),
+        ("q.requester_id", filter.requester_id.map(|a| a.0)),
+    ];
+    for (column, value) in int_filters {
+        if let Some(v) = value {
+            ints.push(v);
+            conditions.push(format!("{column} = ${}", ints.len()));
+        }
+    }
+    if let Some(before) = filter.before_id {
+        ints.push(before);
+        conditions.push(format!("q.id < ${}", ints.len()));
+    }
+    let mut statuses: Vec<Status> = filter.statuses.clone();
+    if filter.open_only {
+        if statuses.is_empty() {
+            statuses = Status::ALL.to_vec();
+        }
+        statuses.retain(|s| s.is_open());
+    }
+    if !statuses.is_empty() {
+        let mut placeholders = Vec::new();
+        for status in statuses {
+            texts.push(status.code().to_string());
+            placeholders.push(format!("${}", ints.len() + texts.len()));
+        }
+        conditions.push(format!("q.status IN ({})", placeholders.join(", ")));
+    }
+    if let Some(channel) = filter.channel {
+        texts.push(channel.code().to_string());
+        conditions.push(format!("q.channel = ${}", ints.len() + texts.len()));
+    }
+    let limit = filter.limit.clamp(1, 200);
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "{SUMMARY_SELECT}{where_clause} ORDER BY q.id DESC LIMIT {}",
+        limit + 1
+    );
+    let mut query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
+    for v in ints {
+        query = query.bind(v);
+    }
+    for v in texts {
+        query = query.bind(v);
+    }
+    let mut rows = query.fetch_all(db.read()).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    Ok((rows.iter().map(SummaryRow::summary).collect(), next))
+}
+
+/// A8: open requests of the same requester for the same service.
+pub async fn possible_duplicates(
+    db: &Db,
+    requester: RequesterId,
+    service: ServiceId,
+) -> AppResult<Vec<String>> {
+    let closed = [Status::Closed.code(), Status::Cancelled.code()];
+    Ok(sqlx::query_scalar(
+        "SELECT number FROM requests WHERE requester_id = $1 AND service_id = $2
+         AND status NOT IN ($3, $4) ORDER BY id",
+    )
+    .bind(requester.0)
+    .bind(service.0)
+    .bind(closed[0])
+    .bind(closed[1])
+    .fetch_all(db.read())
+    .await?)
+}

@@ -1,0 +1,620 @@
+//! Service requests: register (A9–A12), read with the timeline (A14), list and filter, take each
+//! life-cycle step, comment, change conditions (V6) and attach files (Q3).
+
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use ventanilla_domain::catalogue::SheetContent;
+use ventanilla_domain::channel::Channel;
+use ventanilla_domain::eligibility::check_eligibility;
+use ventanilla_domain::identifiers::RequestNumber;
+use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
+use ventanilla_domain::lifecycle::{Status, Step};
+use ventanilla_domain::permissions::Action;
+
+use crate::db::requests::{
+    self, AttachmentMeta, ListFilter, NewAttachment, NewRequest, RequestDetail, RequestSummary,
+    StepInput,
+};
+use crate::db::{catalogue, requesters};
+use crate::error::{AppError, AppResult};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
+use crate::state::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_requests, create_request))
+        .routes(routes!(get_request))
+        .routes(routes!(take_step))
+        .routes(routes!(add_comment))
+        .routes(routes!(change_conditions))
+        .routes(routes!(upload_attachment))
+        .routes(routes!(download_attachment))
+}
+
+/// Parses the number in a path, so a typo gets a message about the format.
+fn parse_number(raw: &str) -> AppResult<String> {
+    RequestNumber::parse(raw)
+        .map(|n| n.to_string())
+        .map_err(|e| {
+            AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_field("number")
+        })
+}
+
+#[derive(Deserialize, ToSchema)]
+struct NewRequestInput {
+    /// email, phone, official_letter, service_order, facebook, x, in_person (L2).
+    channel: String,
+    /// Omit (with service_id) to leave the request in the intake queue until the person is identified.
+    requester_id: Option<i64>,
+    service_id: Option<i64>,
+    subject: String,
+    /// The problem in detail (A9).
+    description: String,
+    /// When CAU received it, if earlier than now (weekend mail, contingency form L8). RFC 3339.
+    received_at: Option<String>,
+    /// Requirements of the service sheet the agent confirmed (V1–V5).
+    #[serde(default)]
+    confirmed_requirements: Vec<String>,
+    /// First-level tests run (A4), e.g. [{"test": "…", "result": "ok"}].
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    first_level_tests: serde_json::Value,
+    /// Overrides the sheet's responsible area (A11).
+    area_id: Option<i64>,
+    assignee_id: Option<i64>,
+    /// Same key, same request: a retried submission never registers twice.
+    idempotency_key: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct CreatedRequest {
+    number: String,
+    /// Open requests of the same person for the same service (A8).
+    possible_duplicates: Vec<String>,
+    /// True when the idempotency key had already registered this request.
+    replayed: bool,
+    request: RequestDetail,
+}
+
+fn text_field(value: &str, field: &str, min: usize, max: usize, what: &str) -> AppResult<String> {
+    let trimmed = value.trim();
+    let len = trimmed.chars().count();
+    if len < min || len > max {
+        return Err(AppError::invalid(
+            field,
+            format!("{field}_length"),
+            format!("{what} debe tener entre {min} y {max} caracteres (tiene {len})."),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+async fn current_sheet(state: &AppState, id: i64) -> AppResult<(ServiceId, i64, SheetContent)> {
+    let (service, sheet) = catalogue::service(&state.db, ServiceId(id))
+        .await?
+        .ok_or_else(|| {
+            AppError::invalid(
+                "service_id",
+                "unknown_service",
+                format!("No existe el servicio {id}; búsquelo en GET /api/v1/services?q=… (A10)."),
+            )
+        })?;
+    if !service.active {
+        return Err(AppError::invalid(
+            "service_id",
+            "inactive_service",
+            "Ese servicio ya no se ofrece; elija otro del catálogo.",
+        ));
+    }
+    Ok((ServiceId(service.id), service.current_version, sheet))
+}
+
+#[utoipa::path(post, path = "/requests", tag = "requests", request_body = NewRequestInput,
+    responses((status = 201, body = CreatedRequest), (status = 422, description = "invalid field, unknown service or requester, ineligible requester (L1)")))]
+async fn create_request(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiJson(input): ApiJson<NewRequestInput>,
+) -> AppResult<(
+    StatusCode,
+    [(header::HeaderName, String); 1],
+    Json<CreatedRequest>,
+)> {
+    staff.require(Action::CreateRequest)?;
+    let channel = Channel::from_code(input.channel.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "channel",
+            "unknown_channel",
+            "El medio debe ser email, phone, official_letter, service_order, facebook, x o in_person (L2).",
+        )
+    })?;
+    let subject = text_field(&input.subject, "subject", 3, 200, "El asunto")?;
+    let description = text_field(
+        &input.description,
+        "description",
+        1,
+        20_000,
+        "La descripción",
+    )?;
+    let now_ms = state.now_ms();
+    let received_at_ms = match input.received_at.as_deref() {
+        None => now_ms,
+        Some(raw) => {
+            let t: jiff::Timestamp = raw.parse().map_err(|_| {
+                AppError::invalid(
+                    "received_at",
+                    "received_at_format",
+                    "received_at debe ser una fecha y hora RFC 3339, por ejemplo 2026-03-13T19:00:00-06:00.",
+                )
+            })?;
+            if t.as_millisecond() > now_ms + 60_000 {
+                return Err(AppError::invalid(
+                    "received_at",
+                    "received_at_future",
+                    "La fecha de recepción no puede estar en el futuro.",
+                ));
+            }
+            t.as_millisecond()
+        }
+    };
+    let requester = match input.requester_id {
+        Some(id) => Some(
+            requesters::get_unlogged(&state.db, RequesterId(id))
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "requester_id",
+                        "unknown_requester",
+                        format!(
+                            "No existe el solicitante {id}; búsquelo o regístrelo primero (A5, A6)."
+                        ),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let service = match input.service_id {
+        Some(id) => Some(current_sheet(&state, id).await?),
+        None => None,
+    };
+    if let (Some(requester), Some((_, _, sheet))) = (&requester, &service) {
+        check_eligibility(sheet.eligibility, requester.udi_role, channel)
+            .map_err(|reason| AppError::invalid("service_id", reason.code(), reason.to_string()))?;
+    }
+    let key = input
+        .idempotency_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| text_field(k, "idempotency_key", 8, 200, "La clave de idempotencia"))
+        .transpose()?;
+    let first_level_tests = if input.first_level_tests.is_null() {
+        serde_json::Value::Array(vec![])
+    } else {
+        input.first_level_tests
+    };
+    let created = requests::create(
+        &state.db,
+        NewRequest {
+            channel,
+            requester_id: requester.as_ref().map(|r| RequesterId(r.id)),
+            service: service.clone(),
+            subject,
+            description,
+            received_at_ms,
+            confirmed_requirements: input.confirmed_requirements,
+            first_level_tests,
+            area_id: input.area_id.map(AreaId),
+            assignee_id: input.assignee_id.map(StaffId),
+            idempotency_key: key,
+            created_by: Some(staff.0.id),
+        },
+        staff.actor(),
+        now_ms,
+    )
+    .await?;
+    let number = created.number.to_string();
+    let detail = requests::get(&state.db, &number)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("created request not found")))?;
+    let possible_duplicates = match (&requester, &service) {
+        (Some(r), Some((s, _, _))) => {
+            requests::possible_duplicates(&state.db, RequesterId(r.id), *s)
+                .await?
+                .into_iter()
+                .filter(|n| *n != number)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        [(header::LOCATION, format!("/api/v1/requests/{number}"))],
+        Json(CreatedRequest {
+            number,
+            possible_duplicates,
+            replayed: created.replayed,
+            request: detail,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/requests/{number}", tag = "requests",
+    responses((status = 200, body = RequestDetail), (status = 404)))]
+async fn get_request(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(number): ApiPath<String>,
+) -> AppResult<Json<RequestDetail>> {
+    staff.require(Action::ViewRequests)?;
+    let number = parse_number(&number)?;
+    let mut detail = requests::get(&state.db, &number)
+        .await?
+        .ok_or_else(|| requests::unknown_number(&number))?;
+    if !ventanilla_domain::permissions::allows(staff.0.role, Action::ViewPersonalData)
+        && staff.0.role != ventanilla_domain::permissions::Role::Engineer
+    {
+        // The administrator keeps the catalogue; a requester's name is none of their business.
+        detail.summary.requester_name = None;
+    }
+    Ok(Json(detail))
+}
+
+#[derive(Deserialize, IntoParams)]
+struct ListQuery {
+    /// Comma-separated statuses, e.g. `assigned,in_progress`.
+    status: Option<String>,
+    /// Only requests not closed or cancelled.
+    open: Option<bool>,
+    area_id: Option<i64>,
+    assignee_id: Option<i64>,
+    service_id: Option<i64>,
+    requester_id: Option<i64>,
+    channel: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<i64>,
+    /// 1 to 200, default 50.
+    limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RequestPage {
+    items: Vec<RequestSummary>,
+    next_cursor: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/requests", tag = "requests", params(ListQuery),
+    responses((status = 200, body = RequestPage)))]
+async fn list_requests(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> AppResult<Json<RequestPage>> {
+    staff.require(Action::ViewRequests)?;
+    let mut statuses = Vec::new();
+    for code in query
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        statuses.push(Status::from_code(code).ok_or_else(|| {
+            AppError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_status",
+                format!("«{code}» no es un estado; use received, to_confirm, registered, assigned, in_progress, waiting, solved, validating, closed, reopened o cancelled."),
+            )
+            .with_field("status")
+        })?);
+    }
+    let channel = match query.channel.as_deref() {
+        Some(code) => Some(Channel::from_code(code).ok_or_else(|| {
+            AppError::new(
+                StatusCode::BAD_REQUEST,
+                "unknown_channel",
+                "Medio desconocido.",
+            )
+            .with_field("channel")
+        })?),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "limit_range",
+            "limit va de 1 a 200.",
+        )
+        .with_field("limit"));
+    }
+    let filter = ListFilter {
+        statuses,
+        open_only: query.open.unwrap_or(false),
+        area_id: query.area_id.map(AreaId),
+        assignee_id: query.assignee_id.map(StaffId),
+        service_id: query.service_id.map(ServiceId),
+        requester_id: query.requester_id.map(RequesterId),
+        channel,
+        before_id: query.cursor,
+        limit,
+    };
+    let (items, next_cursor) = requests::list(&state.db, &filter).await?;
+    Ok(Json(RequestPage { items, next_cursor }))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+struct StepBody {
+    /// Why (wait, send_back, reopen, cancel) or the solution (solve).
+    reason: Option<String>,
+    area_id: Option<i64>,
+    assignee_id: Option<i64>,
+    confirmed_requirements: Option<Vec<String>>,
+    /// register: the identified requester and the chosen service.
+    requester_id: Option<i64>,
+    service_id: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct StepResult {
+    number: String,
+    #[schema(value_type = String)]
+    status: Status,
+}
+
+/// Takes a life-cycle step: register, confirm_requirements, assign, start, wait, resume, solve,
+/// verify, send_back, close, reopen, cancel.
+#[utoipa::path(post, path = "/requests/{number}/actions/{step}", tag = "requests", request_body = StepBody,
+    responses((status = 200, body = StepResult), (status = 403, description = "role or area may not take it"), (status = 409, description = "not allowed from the current status")))]
+async fn take_step(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath((number, step)): ApiPath<(String, String)>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<StepResult>> {
+    let number = parse_number(&number)?;
+    let step = Step::from_code(&step).ok_or_else(|| {
+        AppError::not_found(
+            "unknown_step",
+            format!("«{step}» no es una acción; use register, confirm_requirements, assign, start, wait, resume, solve, verify, send_back, close, reopen o cancel."),
+        )
+    })?;
+    let body: StepBody = crate::http::extract::json_or_default(&body)?;
+    let mut input = StepInput {
+        reason: body.reason,
+        area_id: body.area_id.map(AreaId),
+        assignee_id: body.assignee_id.map(StaffId),
+        confirmed_requirements: body.confirmed_requirements,
+        requester_id: body.requester_id.map(RequesterId),
+        service: None,
+    };
+    if step == Step::Register {
+        if let Some(id) = body.service_id {
+            input.service = Some(current_sheet(&state, id).await?);
+        }
+        if let (Some(rid), Some((_, _, sheet))) = (input.requester_id, &input.service) {
+            let requester = requesters::get_unlogged(&state.db, rid)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "requester_id",
+                        "unknown_requester",
+                        format!("No existe el solicitante {rid}."),
+                    )
+                })?;
+            let detail = requests::get(&state.db, &number)
+                .await?
+                .ok_or_else(|| requests::unknown_number(&number))?;
+            check_eligibility(
+                sheet.eligibility,
+                requester.udi_role,
+                detail.summary.channel,
+            )
+            .map_err(|reason| AppError::invalid("service_id", reason.code(), reason.to_string()))?;
+        }
+    }
+    let status = requests::apply_step(
+        &state.db,
+        &number,
+        step,
+        staff.actor(),
+        input,
+        state.now_ms(),
+    )
+    .await?;
+    Ok(Json(StepResult { number, status }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct CommentBody {
+    body: String,
+    /// Staff-only note, never mailed to the requester.
+    #[serde(default)]
+    internal: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct EventCreated {
+    event_id: i64,
+}
+
+#[utoipa::path(post, path = "/requests/{number}/comments", tag = "requests", request_body = CommentBody,
+    responses((status = 201, body = EventCreated)))]
+async fn add_comment(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(body): ApiJson<CommentBody>,
+) -> AppResult<(StatusCode, Json<EventCreated>)> {
+    staff.require(Action::Comment)?;
+    let number = parse_number(&number)?;
+    let text = text_field(&body.body, "body", 1, 20_000, "El comentario")?;
+    let event_id = requests::comment(
+        &state.db,
+        &number,
+        &text,
+        body.internal,
+        staff.actor(),
+        state.now_ms(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(EventCreated { event_id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct ConditionsBody {
+    /// The new description of what the requester needs.
+    description: String,
+    /// What changed and who asked.
+    reason: String,
+}
+
+/// V6: the requester changed the conditions; the description is updated with its history.
+#[utoipa::path(post, path = "/requests/{number}/conditions", tag = "requests", request_body = ConditionsBody,
+    responses((status = 204)))]
+async fn change_conditions(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(body): ApiJson<ConditionsBody>,
+) -> AppResult<StatusCode> {
+    staff.require(Action::ChangeConditions)?;
+    let number = parse_number(&number)?;
+    let description = text_field(
+        &body.description,
+        "description",
+        1,
+        20_000,
+        "La descripción",
+    )?;
+    let reason = text_field(&body.reason, "reason", 3, 2_000, "El motivo del cambio")?;
+    requests::change_conditions(
+        &state.db,
+        &number,
+        &description,
+        &reason,
+        staff.actor(),
+        state.now_ms(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Q3: a file for the request (multipart field `file`), up to the configured size.
+#[utoipa::path(post, path = "/requests/{number}/attachments", tag = "requests",
+    request_body(content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 201, body = AttachmentMeta), (status = 413, description = "too large")))]
+async fn upload_attachment(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(number): ApiPath<String>,
+    mut multipart: Multipart,
+) -> AppResult<(StatusCode, Json<AttachmentMeta>)> {
+    staff.require(Action::Attach)?;
+    let number = parse_number(&number)?;
+    let limit = state.config.max_attachment_bytes;
+    let too_large = || {
+        AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "attachment_too_large",
+            format!(
+                "El archivo supera el límite de {} MiB; redúzcalo o divídalo.",
+                limit / (1024 * 1024)
+            ),
+        )
+        .with_field("file")
+    };
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            AppError::new(
+                StatusCode::BAD_REQUEST,
+                "multipart_invalid",
+                format!("El envío multipart no es válido: {}.", e.body_text()),
+            )
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = field
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "adjunto".to_string());
+        let content_type = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let mut content = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            if content.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            content.extend_from_slice(&chunk);
+        }
+        let meta = requests::attach(
+            &state.db,
+            &number,
+            NewAttachment {
+                filename,
+                content_type,
+                content,
+            },
+            staff.actor(),
+            state.now_ms(),
+        )
+        .await?;
+        return Ok((StatusCode::CREATED, Json(meta)));
+    }
+    Err(AppError::invalid(
+        "file",
+        "file_missing",
+        "Envíe el archivo en el campo multipart «file».",
+    ))
+}
+
+#[utoipa::path(get, path = "/requests/{number}/attachments/{id}", tag = "requests",
+    responses((status = 200, description = "the file"), (status = 404)))]
+async fn download_attachment(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath((number, id)): ApiPath<(String, i64)>,
+) -> AppResult<Response> {
+    staff.require(Action::ViewRequests)?;
+    let number = parse_number(&number)?;
+    let (meta, content) = requests::attachment_content(&state.db, &number, id)
+        .await?
+        .ok_or_else(|| {
+            AppError::not_found(
+                "unknown_attachment",
+                format!("La solicitud {number} no tiene el adjunto {id}."),
+            )
+        })?;
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        meta.filename.replace(['"', '\\', '\r', '\n'], "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, meta.content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        content,
+    )
+        .into_response())
+}
