@@ -359,12 +359,16 @@ cmd_start() {
     write_dovecot_conf "$root" "$(id -u vmail)"
     write_postfix_conf "$root"
 
-    # Start. Without a TTY postfix fails silently: errors are in postfix.log.
-    if ! dovecot -c "$root/dovecot/dovecot.conf"; then
+    # Start. The daemons must not inherit our stdio: Dovecot keeps stderr open
+    # for its lifetime, so a caller reading our output through a pipe
+    # ($(...), Command::output()) would hang until Dovecot exits.
+    # Without a TTY postfix fails silently: errors are in postfix.log.
+    if ! dovecot -c "$root/dovecot/dovecot.conf" </dev/null >>"$root/dovecot-start.out" 2>&1; then
+        tail -n 20 "$root/dovecot-start.out" >&2 || true
         show_logs "$root"
         die "dovecot failed to start"
     fi
-    if ! postfix -c "$root/postfix" start >>"$root/postfix-start.out" 2>&1; then
+    if ! postfix -c "$root/postfix" start </dev/null >>"$root/postfix-start.out" 2>&1; then
         tail -n 20 "$root/postfix-start.out" >&2 || true
         show_logs "$root"
         cmd_stop "$root" || true

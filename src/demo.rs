@@ -18,6 +18,8 @@ pub struct DemoAccount {
 pub struct DemoSeed {
     pub accounts: Vec<DemoAccount>,
     pub admin_token: String,
+    /// The agent registers requests and requesters: the token to try the API with.
+    pub agent_token: String,
 }
 
 fn internal(e: AppError) -> anyhow::Error {
@@ -74,6 +76,7 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
     ];
     let mut accounts = Vec::new();
     let mut admin = None;
+    let mut agent = None;
     for (username, full_name, role, area_id) in plan {
         let password = random_secret("").chars().take(16).collect::<String>();
         let member = staff::create(
@@ -90,8 +93,10 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
         )
         .await
         .map_err(internal)?;
-        if role == Role::Administrator {
-            admin = Some(member.id);
+        match role {
+            Role::Administrator => admin = Some(member.id),
+            Role::Agent => agent = Some(member.id),
+            _ => {}
         }
         accounts.push(DemoAccount {
             username,
@@ -103,8 +108,13 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
     let admin_token = staff::issue_token(db, admin, "demo", now_ms)
         .await
         .map_err(internal)?;
+    let agent = agent.ok_or_else(|| anyhow::anyhow!("no agent was created"))?;
+    let agent_token = staff::issue_token(db, agent, "demo", now_ms)
+        .await
+        .map_err(internal)?;
     Ok(Some(DemoSeed {
         accounts,
         admin_token,
+        agent_token,
     }))
 }

@@ -139,6 +139,7 @@ async fn main() -> anyhow::Result<()> {
                     );
                 }
                 println!("Token de la API del administrador: {}", seed.admin_token);
+                println!("Token de la API del agente:        {}", seed.agent_token);
             }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await

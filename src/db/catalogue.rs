@@ -297,7 +297,7 @@ pub async fn create_service(
         .validated()
         .map_err(|e| AppError::invalid(e.field(), e.code(), e.to_string()))?;
     let area = require_area(db, content.area_id).await?;
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO services (name, area_id, current_version, active, search_text)
          VALUES ($1, $2, 1, 1, $3) ON CONFLICT (area_id, name) DO NOTHING RETURNING id",
@@ -339,7 +339,7 @@ pub async fn revise_sheet(
         ));
     }
     let area = require_area(db, content.area_id).await?;
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT current_version, name FROM services WHERE id = $1")
             .bind(id.0)
@@ -424,7 +424,7 @@ pub struct ImportCounts {
 /// Units by acronym: new ones are added, known ones get the file's name and level.
 pub async fn import_units(db: &Db, rows: &[UnitRow]) -> anyhow::Result<ImportCounts> {
     let mut counts = ImportCounts::default();
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     for row in rows {
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT name, level FROM units WHERE acronym = $1")
@@ -466,7 +466,7 @@ pub async fn import_catalogue(
     now_ms: i64,
 ) -> anyhow::Result<ImportCounts> {
     let mut counts = ImportCounts::default();
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     for row in rows {
         let area_id: i64 = sqlx::query_scalar(
             "INSERT INTO areas (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",

@@ -88,6 +88,16 @@ impl Db {
         &self.write
     }
 
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`),
+    /// so a transaction that reads before it writes can never fail to upgrade its lock when another
+    /// process wrote in between.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.engine {
+            Engine::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Engine::Postgres => self.write.begin().await,
+        }
+    }
+
     /// The pool for reads.
     pub fn read(&self) -> &AnyPool {
         &self.read

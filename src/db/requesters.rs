@@ -140,7 +140,7 @@ pub async fn log_access(
     if requesters.is_empty() {
         return Ok(());
     }
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     for id in requesters {
         sqlx::query(
             "INSERT INTO personal_data_access (at, staff_id, requester_id, access) VALUES ($1, $2, $3, $4)",
@@ -183,7 +183,7 @@ pub async fn create(
     now_ms: i64,
 ) -> AppResult<Requester> {
     let technical = serde_json::to_string(&data.technical_data).map_err(anyhow::Error::from)?;
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO requesters (full_name, search_name, curp, boleta, employee_number, extension,
             email, phone, unit_id, udi_role, technical_data, created_at, updated_at)
@@ -337,7 +337,7 @@ pub async fn update(
     actor: Option<StaffId>,
     now_ms: i64,
 ) -> AppResult<Requester> {
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let sql = format!("{SELECT} WHERE r.id = $1");
     let current: Option<RequesterRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(id.0)

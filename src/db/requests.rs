@@ -227,7 +227,7 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
             replayed: true,
         });
     }
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let year = registration_year(now_ms);
     let sequence: i64 = sqlx::query_scalar(
         "INSERT INTO request_counters (year, last_sequence) VALUES ($1, 1)
@@ -520,7 +520,7 @@ pub async fn apply_step(
         };
         return Err(AppError::invalid("reason", "reason_required", what));
     }
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = lock_request(&mut tx, db.engine, number).await?;
     let from = Status::from_code(&row.status)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown stored status")))?;
@@ -668,7 +668,7 @@ pub async fn comment(
     actor: Actor,
     now_ms: i64,
 ) -> AppResult<i64> {
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = lock_request(&mut tx, db.engine, number).await?;
     sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
         .bind(now_ms)
@@ -703,7 +703,7 @@ pub async fn change_conditions(
     actor: Actor,
     now_ms: i64,
 ) -> AppResult<()> {
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = lock_request(&mut tx, db.engine, number).await?;
     let status = Status::from_code(&row.status).unwrap_or(Status::Received);
     if !status.is_open() {
@@ -762,7 +762,7 @@ pub async fn attach(
         .map(|b| format!("{b:02x}"))
         .collect();
     let size = i64::try_from(file.content.len()).unwrap_or(i64::MAX);
-    let mut tx = db.write().begin().await?;
+    let mut tx = db.begin_write().await?;
     let row = lock_request(&mut tx, db.engine, number).await?;
     let event_id = insert_event(
         &mut tx,

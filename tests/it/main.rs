@@ -1,0 +1,11 @@
+//! One integration test binary. Every test gets its own server on port 0 and its own database:
+//! SQLite by default, PostgreSQL when `TEST_DATABASE_URL` is set (a server URL; each test creates
+//! a fresh database on it).
+
+mod helpers;
+
+mod catalogue;
+mod numbering;
+mod requesters;
+mod requests;
+mod storage;

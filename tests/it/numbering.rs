@@ -1,0 +1,160 @@
+//! Request numbers SS-YYYY-NNNNNN: unique and gap-free per year (A12), also with concurrent
+//! writers and with several server processes on one database.
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, fresh_database_url};
+
+#[tokio::test]
+async fn the_first_phone_request_of_the_year_is_number_one_and_reads_back_with_its_timeline() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(1, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let number = app.phone_request(requester, service).await;
+    assert_eq!(number, "SS-2026-000001");
+
+    let (status, request) = app.get("/api/v1/requests/SS-2026-000001", &app.agent).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(request["number"], "SS-2026-000001");
+    assert_eq!(request["channel"], "phone");
+    // A11: registered and assigned to the sheet's area in one step.
+    assert_eq!(request["status"], "assigned");
+    assert_eq!(
+        request["area_name"],
+        "Monitoreo y Servicios Computacionales"
+    );
+    let kinds: Vec<&str> = request["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["registered", "assign"]);
+    assert_eq!(request["timeline"][0]["actor_name"], "Agente de soporte");
+}
+
+#[tokio::test]
+async fn numbering_restarts_with_the_local_year_in_mexico_city() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(2, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    app.set_now("2026-12-31T23:30:00-06:00[America/Mexico_City]");
+    assert_eq!(
+        app.phone_request(requester, service).await,
+        "SS-2026-000001"
+    );
+    // 05:30 UTC on 1 January is still 31 December in Mexico City.
+    app.set_now("2027-01-01T05:30:00+00:00[UTC]");
+    assert_eq!(
+        app.phone_request(requester, service).await,
+        "SS-2026-000002"
+    );
+    app.set_now("2027-01-01T00:00:01-06:00[America/Mexico_City]");
+    assert_eq!(
+        app.phone_request(requester, service).await,
+        "SS-2027-000001"
+    );
+}
+
+async fn create_many(app: &TestApp, requester: i64, service: i64, count: usize) -> Vec<String> {
+    let mut tasks = Vec::new();
+    for i in 0..count {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/requests", app.base);
+        let token = app.agent.clone();
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({
+                    "channel": "email",
+                    "requester_id": requester,
+                    "service_id": service,
+                    "subject": format!("Solicitud concurrente {i}"),
+                    "description": "Prueba de numeración concurrente.",
+                }))
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(response.status(), StatusCode::CREATED);
+            let body: serde_json::Value = response.json().await.expect("json");
+            body["number"].as_str().expect("number").to_string()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        numbers.push(task.await.expect("task"));
+    }
+    numbers
+}
+
+fn sequences(numbers: &[String]) -> BTreeSet<u32> {
+    numbers
+        .iter()
+        .map(|n| n.rsplit('-').next().unwrap().parse::<u32>().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_concurrent_creates_get_a_hundred_consecutive_numbers() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(3, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let numbers = create_many(&app, requester, service, 100).await;
+    let seen = sequences(&numbers);
+    assert_eq!(seen.len(), 100, "all distinct");
+    assert_eq!(seen, (1..=100).collect::<BTreeSet<u32>>(), "gap-free");
+}
+
+/// Two app nodes (each with its own pools, as two processes would have) on one database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_one_database_never_share_or_skip_a_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db_a = ventanilla::db::Db::connect(&url).await.unwrap();
+    ventanilla::db::migrations::run(&db_a).await.unwrap();
+    let db_b = ventanilla::db::Db::connect(&url).await.unwrap();
+    // The second node runs the migrations too, as every node does at start: nothing to apply.
+    assert!(
+        ventanilla::db::migrations::run(&db_b)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let node_a = TestApp::spawn_on(db_a, dir).await;
+    let node_b = TestApp::spawn_existing(db_b, &node_a).await;
+    let requester = node_a.requester(4, "none").await;
+    let service = node_a.service_id("Correo electrónico").await;
+    let (a, b) = tokio::join!(
+        create_many(&node_a, requester, service, 50),
+        create_many(&node_b, requester, service, 50)
+    );
+    let all: Vec<String> = a.into_iter().chain(b).collect();
+    assert_eq!(sequences(&all), (1..=100).collect::<BTreeSet<u32>>());
+}
+
+#[tokio::test]
+async fn a_retried_submission_with_the_same_idempotency_key_registers_once() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(5, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let body = json!({
+        "channel": "phone",
+        "requester_id": requester,
+        "service_id": service,
+        "subject": "Correo bloqueado",
+        "description": "No entra.",
+        "idempotency_key": "form-7f3a9c21",
+    });
+    let first = app.post("/api/v1/requests", &app.agent, body.clone()).await;
+    let second = app.post("/api/v1/requests", &app.agent, body).await;
+    assert_eq!(first.0, StatusCode::CREATED);
+    assert_eq!(second.0, StatusCode::OK);
+    assert_eq!(first.1["number"], second.1["number"]);
+    assert_eq!(second.1["replayed"], true);
+    let (_, page) = app.get("/api/v1/requests", &app.agent).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,88 @@
+//! The two migration folders stay in step, and a migrated database has the same tables and
+//! columns on SQLite and PostgreSQL.
+
+use std::collections::BTreeSet;
+
+use ventanilla::db::Engine;
+use ventanilla::db::migrations::{POSTGRES, SQLITE};
+
+#[test]
+fn both_engines_have_the_same_migrations_in_the_same_order() {
+    let names = |list: &[ventanilla::db::migrations::Migration]| {
+        list.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>()
+    };
+    assert_eq!(names(SQLITE), names(POSTGRES));
+    let files = |dir: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(files("migrations/sqlite"), files("migrations/postgres"));
+    assert_eq!(
+        files("migrations/sqlite").len(),
+        SQLITE.len(),
+        "every file is embedded"
+    );
+}
+
+/// Tables and columns created by each engine's migrations; the same on both.
+fn columns_from_sql(sql: &str) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    let mut table: Option<String> = None;
+    for line in sql.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            table = rest.split_whitespace().next().map(String::from);
+        } else if line.starts_with(')') {
+            table = None;
+        } else if let Some(t) = &table {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if !first.is_empty()
+                && first
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && first != "unique"
+            {
+                out.insert((t.clone(), first.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn both_migration_folders_define_the_same_tables_and_columns() {
+    for (sqlite, postgres) in SQLITE.iter().zip(POSTGRES) {
+        assert_eq!(
+            columns_from_sql(sqlite.sql),
+            columns_from_sql(postgres.sql),
+            "{}",
+            sqlite.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_migrated_schema_has_the_columns_the_migrations_declare() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::helpers::fresh_db(dir.path()).await;
+    let sql = match db.engine {
+        Engine::Sqlite => {
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_migrations'"
+        }
+        Engine::Postgres => {
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name <> 'schema_migrations'"
+        }
+    };
+    let rows: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(db.read()).await.unwrap();
+    let live: BTreeSet<(String, String)> = rows.into_iter().collect();
+    let declared: BTreeSet<(String, String)> = SQLITE
+        .iter()
+        .flat_map(|m| columns_from_sql(m.sql))
+        .collect();
+    assert_eq!(live, declared);
+}
