@@ -87,10 +87,10 @@ impl TestApp {
                     .ok()
                     .flatten()
                     .expect("demo account");
-                db::staff::issue_token(&db, member.id, "test", 0)
-                    .await
-                    .ok()
-                    .expect("token")
+                match db::staff::issue_token(&db, member.id, "test", 0).await {
+                    Ok(token) => token,
+                    Err(_) => panic!("token"),
+                }
             }
         };
         let engineer_mail_id = db::staff::by_username(&db, "ing.correo")
