@@ -359,6 +359,13 @@ cmd_start() {
     write_dovecot_conf "$root" "$(id -u vmail)"
     write_postfix_conf "$root"
 
+    # Postfix's own quick-start flag (what "postfix quick-stop" leaves) skips
+    # the ~2.5 s integrity/permission checks of postfix-script. Only once the
+    # first start has created the queue directories.
+    if [[ -d $root/postfix-spool/maildrop && -d $root/postfix-spool/pid ]]; then
+        touch "$root/postfix-spool/quick-start"
+    fi
+
     # Start. The daemons must not inherit our stdio: Dovecot keeps stderr open
     # for its lifetime, so a caller reading our output through a pipe
     # ($(...), Command::output()) would hang until Dovecot exits.

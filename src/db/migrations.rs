@@ -12,17 +12,26 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../../migrations/sqlite/0001_foundation.sql"),
-}];
+/// Declares the embedded migrations of both engines from one list of (version, name, file).
+macro_rules! migrations {
+    ($($version:literal $name:literal $file:literal),* $(,)?) => {
+        pub const SQLITE: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/sqlite/", $file)),
+        }),*];
+        pub const POSTGRES: &[Migration] = &[$(Migration {
+            version: $version,
+            name: $name,
+            sql: include_str!(concat!("../../migrations/postgres/", $file)),
+        }),*];
+    };
+}
 
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("../../migrations/postgres/0001_foundation.sql"),
-}];
+migrations! {
+    1 "foundation" "0001_foundation.sql",
+    2 "outbox" "0002_outbox.sql",
+}
 
 /// An arbitrary constant that names our advisory lock.
 const PG_MIGRATION_LOCK: i64 = 0x5645_4e54_414e;

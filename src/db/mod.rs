@@ -12,6 +12,7 @@
 
 pub mod catalogue;
 pub mod migrations;
+pub mod outbox;
 pub mod requesters;
 pub mod requests;
 pub mod staff;

@@ -86,3 +86,59 @@ async fn the_migrated_schema_has_the_columns_the_migrations_declare() {
         .collect();
     assert_eq!(live, declared);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_never_claim_the_same_outbox_message_and_a_dead_workers_lease_expires() {
+    use ventanilla::db::outbox::{self, NewMessage};
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::helpers::fresh_db(dir.path()).await;
+    let mut tx = db.begin_write().await.unwrap();
+    for i in 0..40 {
+        let id = format!("<test-{i}@ventanilla.test>");
+        outbox::enqueue(
+            &mut tx,
+            NewMessage {
+                topic: "test",
+                request_id: None,
+                recipient: "ana@ventanilla.test",
+                subject: "Prueba",
+                body_text: "Hola",
+                body_html: None,
+                headers: serde_json::json!({}),
+                message_id: &id,
+            },
+            1_000,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (a, b) = tokio::join!(
+        outbox::claim(&db, "node-a", 25, 60_000, 2_000),
+        outbox::claim(&db, "node-b", 25, 60_000, 2_000)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let ids: BTreeSet<i64> = a.iter().chain(&b).map(|m| m.id).collect();
+    assert_eq!(ids.len(), 40, "every message claimed once");
+    assert_eq!(a.len() + b.len(), 40);
+    // node-b delivers its share; node-a dies, and once its lease runs out its share is claimed again.
+    for m in &b {
+        outbox::mark_sent(&db, m.id, "node-b", 3_000).await.unwrap();
+    }
+    let none_yet = outbox::claim(&db, "node-c", 100, 60_000, 30_000).await.unwrap();
+    assert!(none_yet.is_empty());
+    let reclaimed = outbox::claim(&db, "node-c", 100, 60_000, 70_000).await.unwrap();
+    assert_eq!(reclaimed.len(), a.len());
+    assert!(reclaimed.iter().all(|m| m.attempts == 2));
+}
+
+#[tokio::test]
+async fn a_periodic_job_lease_is_held_by_one_node_until_it_expires() {
+    use ventanilla::db::outbox::try_lease;
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::helpers::fresh_db(dir.path()).await;
+    assert!(try_lease(&db, "digest", "node-a", 60_000, 0).await.unwrap());
+    assert!(!try_lease(&db, "digest", "node-b", 60_000, 1_000).await.unwrap());
+    assert!(try_lease(&db, "digest", "node-a", 60_000, 2_000).await.unwrap(), "renewed");
+    assert!(try_lease(&db, "digest", "node-b", 60_000, 62_001).await.unwrap(), "expired");
+}
