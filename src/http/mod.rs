@@ -28,8 +28,14 @@ pub fn router(state: AppState) -> Router {
                 detail: "Ocurrió un error interno. Intente de nuevo; si persiste, avise al administrador.".into(),
             })
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(span_without_query))
         .with_state(state)
+}
+
+/// The request's span: method and path only. Query strings carry look-up keys such as a CURP or
+/// an e-mail address, which must never reach the logs.
+fn span_without_query(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
 }
 
 async fn readyz(

@@ -525,4 +525,58 @@ mod tests {
         }
         assert_eq!(seen.len(), Status::ALL.len());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::ids::{AreaId, StaffId};
+
+        fn any_actor() -> impl Strategy<Value = Actor> {
+            prop_oneof![
+                (0..Role::ALL.len(), proptest::bool::ANY).prop_map(|(i, own_area)| Actor::Staff {
+                    id: StaffId(1),
+                    role: Role::ALL[i],
+                    area: Some(if own_area { AreaId(7) } else { AreaId(8) }),
+                }),
+                Just(Actor::Requester),
+                Just(Actor::System),
+            ]
+        }
+
+        proptest! {
+                   /// Whatever is tried, in any order and by anyone, the rules of the procedure hold:
+                   /// closing only follows validation (L9), only the coordinator cancels (A15), only an
+                   /// engineer of the assigned area solves, and verification is CAU's (A18).
+                   #[test]
+                   fn any_sequence_of_attempts_keeps_the_procedure(
+                       attempts in proptest::collection::vec((0..Step::ALL.len(), any_actor(), proptest::bool::ANY), 1..60)
+                   ) {
+                       let mut status = Status::Registered;
+                       for (i, actor, complete) in attempts {
+                           let step = Step::ALL[i];
+                           let facts = RequestFacts { area: Some(AreaId(7)), requirements_complete: complete };
+                           if let Ok(next) = transition(status, step, actor, facts) {
+                               if next == Status::Closed {
+                                   prop_assert_eq!(status, Status::Validating);
+                               }
+                               if step == Step::Cancel {
+                                   let allowed = matches!(actor, Actor::Staff { role: Role::Coordinator, .. });
+        prop_assert!(allowed, "{:?} may not {:?}", actor, step);
+                               }
+                               if step == Step::Solve {
+                                   let allowed = matches!(actor, Actor::Staff { role: Role::Engineer, area: Some(AreaId(7)), .. });
+        prop_assert!(allowed, "{:?} may not {:?}", actor, step);
+                               }
+                               if step == Step::Verify {
+                                   let allowed = matches!(actor, Actor::Staff { role: Role::Agent | Role::Supervisor | Role::Coordinator, .. });
+        prop_assert!(allowed, "{:?} may not {:?}", actor, step);
+                               }
+                               prop_assert_eq!(Ok(next), next_status(status, step, facts));
+                               status = next;
+                           }
+                       }
+                   }
+               }
+    }
 }
