@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use ventanilla_domain::identifiers::EmployeeNumberRule;
 
+use crate::db::surveys::SurveySettings;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `sqlite://FILE` or `postgres://…`.
@@ -16,6 +18,8 @@ pub struct Config {
     /// Largest attachment accepted (Q3).
     pub max_attachment_bytes: usize,
     pub employee_number_rule: EmployeeNumberRule,
+    /// The validation flow: survey period, reminders, links (L9).
+    pub survey: SurveySettings,
 }
 
 impl Config {
@@ -39,6 +43,7 @@ impl Default for Config {
             public_url: None,
             max_attachment_bytes: 10 * 1024 * 1024,
             employee_number_rule: EmployeeNumberRule::default(),
+            survey: SurveySettings::default(),
         }
     }
 }

@@ -149,12 +149,14 @@ async fn main() -> anyhow::Result<()> {
                 "Ventanilla escucha en http://{address}/  (API: http://{address}/api/v1/openapi.json; base de datos: {})",
                 db::redact_url(&url)
             );
-            let config = Config {
+            let mut config = Config {
                 database_url: url,
                 listen: address,
                 ..Config::default()
             };
+            config.survey.public_base_url = format!("http://{address}");
             let state = AppState::new(db, config);
+            ventanilla::jobs::spawn_all(state.clone());
             ventanilla::serve(state, listener, async {
                 let _ = tokio::signal::ctrl_c().await;
             })

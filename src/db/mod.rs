@@ -11,11 +11,13 @@
 //! beside the writer). `synchronous=FULL` makes a commit durable before it returns.
 
 pub mod catalogue;
+pub mod complaints;
 pub mod migrations;
 pub mod outbox;
 pub mod requesters;
 pub mod requests;
 pub mod staff;
+pub mod surveys;
 
 use std::str::FromStr;
 use std::time::Duration;

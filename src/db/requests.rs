@@ -172,15 +172,16 @@ pub fn registration_year(now_ms: i64) -> i16 {
         })
 }
 
-struct EventRecord<'a> {
-    request_id: i64,
-    at: i64,
-    actor: Actor,
-    kind: &'a str,
-    from: Option<Status>,
-    to: Option<Status>,
-    payload: serde_json::Value,
-    reason: Option<&'a str>,
+/// One timeline event, as written by `insert_event`.
+pub(crate) struct EventRecord<'a> {
+    pub request_id: i64,
+    pub at: i64,
+    pub actor: Actor,
+    pub kind: &'a str,
+    pub from: Option<Status>,
+    pub to: Option<Status>,
+    pub payload: serde_json::Value,
+    pub reason: Option<&'a str>,
 }
 
 fn actor_parts(actor: Actor) -> (&'static str, Option<i64>) {
@@ -191,7 +192,7 @@ fn actor_parts(actor: Actor) -> (&'static str, Option<i64>) {
     }
 }
 
-async fn insert_event(tx: &mut AnyConnection, e: EventRecord<'_>) -> AppResult<i64> {
+pub(crate) async fn insert_event(tx: &mut AnyConnection, e: EventRecord<'_>) -> AppResult<i64> {
     let (actor_kind, actor_id) = actor_parts(e.actor);
     Ok(sqlx::query_scalar(
         "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status, to_status, payload, reason)
@@ -507,6 +508,23 @@ pub async fn apply_step(
     input: StepInput,
     now_ms: i64,
 ) -> AppResult<Status> {
+    let mut tx = db.begin_write().await?;
+    let status = apply_step_in(&mut tx, db.engine, number, step, actor, input, now_ms).await?;
+    tx.commit().await?;
+    Ok(status)
+}
+
+/// `apply_step` inside a transaction the caller commits, for work that must change together
+/// with the request (a survey answer and the close or reopen it causes).
+pub async fn apply_step_in(
+    tx: &mut AnyConnection,
+    engine: Engine,
+    number: &str,
+    step: Step,
+    actor: Actor,
+    input: StepInput,
+    now_ms: i64,
+) -> AppResult<Status> {
     let reason = input
         .reason
         .as_deref()
@@ -520,8 +538,7 @@ pub async fn apply_step(
         };
         return Err(AppError::invalid("reason", "reason_required", what));
     }
-    let mut tx = db.begin_write().await?;
-    let row = lock_request(&mut tx, db.engine, number).await?;
+    let row = lock_request(tx, engine, number).await?;
     let from = Status::from_code(&row.status)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown stored status")))?;
 
@@ -533,7 +550,7 @@ pub async fn apply_step(
             (None, Some(id), Some(version)) => (
                 Some(id),
                 Some(version),
-                Some(sheet_of(&mut tx, id, version).await?),
+                Some(sheet_of(tx, id, version).await?),
             ),
             _ => (None, None, None),
         };
@@ -578,7 +595,7 @@ pub async fn apply_step(
             .or(row.area_id.map(AreaId))
             .or(sheet.as_ref().map(|s| s.area_id));
         assign_in_tx(
-            &mut tx,
+            tx,
             row.id,
             from,
             area,
@@ -588,7 +605,6 @@ pub async fn apply_step(
             now_ms,
         )
         .await?;
-        tx.commit().await?;
         return Ok(Status::Assigned);
     }
 
@@ -625,7 +641,7 @@ pub async fn apply_step(
         other => other.code(),
     };
     insert_event(
-        &mut tx,
+        tx,
         EventRecord {
             request_id: row.id,
             at: now_ms,
@@ -642,20 +658,9 @@ pub async fn apply_step(
     if registered_now {
         // A11: a registered request goes straight to the area its sheet names.
         let area = input.area_id.or(sheet.as_ref().map(|s| s.area_id));
-        assign_in_tx(
-            &mut tx,
-            row.id,
-            to,
-            area,
-            input.assignee_id,
-            actor,
-            None,
-            now_ms,
-        )
-        .await?;
+        assign_in_tx(tx, row.id, to, area, input.assignee_id, actor, None, now_ms).await?;
         final_status = Status::Assigned;
     }
-    tx.commit().await?;
     Ok(final_status)
 }
 

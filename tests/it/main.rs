@@ -9,3 +9,4 @@ mod numbering;
 mod requesters;
 mod requests;
 mod storage;
+mod surveys;

@@ -305,8 +305,14 @@ pub fn transition(
                 return Err(TransitionError::NotOfAssignedArea { step });
             }
         }
+        // The requester answers the survey (L9): "yes" closes, "no" reopens — also a request that
+        // was closed for lack of answer while the survey is still answerable.
         Actor::Requester => {
-            if !matches!(step, Step::Close | Step::Reopen) || from != Status::Validating {
+            let allowed = matches!(
+                (from, step),
+                (Status::Validating, Step::Close | Step::Reopen) | (Status::Closed, Step::Reopen)
+            );
+            if !allowed {
                 return Err(TransitionError::RoleNotAllowed { step });
             }
         }
@@ -490,7 +496,12 @@ mod tests {
             Ok(Status::Closed)
         );
         assert!(transition(Status::Assigned, Step::Cancel, Actor::System, FACTS).is_err());
-        assert!(transition(Status::Closed, Step::Reopen, Actor::Requester, FACTS).is_err());
+        assert!(transition(Status::Cancelled, Step::Reopen, Actor::Requester, FACTS).is_err());
+        assert!(transition(Status::Solved, Step::Close, Actor::Requester, FACTS).is_err());
+        assert_eq!(
+            transition(Status::Closed, Step::Reopen, Actor::Requester, FACTS),
+            Ok(Status::Reopened)
+        );
     }
 
     #[test]

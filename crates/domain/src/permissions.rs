@@ -84,6 +84,10 @@ pub enum Action {
     SendDigest,
     /// Attention times of open requests and reports (A16, L11).
     ViewReports,
+    /// Write a complaint, suggestion or praise into the log (L10).
+    RecordComplaint,
+    /// Evaluate and treat the log's entries (L10) and follow up anomalies (L13).
+    ManageComplaints,
 }
 
 impl Action {
@@ -103,6 +107,8 @@ impl Action {
             Action::ChangeConditions,
             Action::SendDigest,
             Action::ViewReports,
+            Action::RecordComplaint,
+            Action::ManageComplaints,
         ];
         all.extend(Step::ALL.map(Action::Step));
         all
@@ -122,7 +128,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         | Action::ChangeConditions => role.is_cau(),
         Action::Comment | Action::Attach => role.is_cau() || role == Engineer,
         Action::SendDigest => role == Coordinator,
-        Action::ViewReports => matches!(role, Supervisor | Coordinator),
+        Action::ViewReports | Action::ManageComplaints => matches!(role, Supervisor | Coordinator),
+        Action::RecordComplaint => role.is_cau(),
         Action::Step(step) => match step {
             Step::Register | Step::ConfirmRequirements | Step::Assign => role.is_cau(),
             Step::Start | Step::Wait | Step::Resume | Step::Solve => role == Engineer,
@@ -154,6 +161,8 @@ mod tests {
             (Action::ChangeConditions, [true, true, true, false, false]),
             (Action::SendDigest, [false, false, true, false, false]),
             (Action::ViewReports, [false, true, true, false, false]),
+            (Action::RecordComplaint, [true, true, true, false, false]),
+            (Action::ManageComplaints, [false, true, true, false, false]),
             (
                 Action::Step(Step::Register),
                 [true, true, true, false, false],

@@ -2,9 +2,11 @@
 //! beside its handlers; the OpenAPI document is generated from the same code.
 
 pub mod catalogue;
+pub mod complaints;
 pub mod requesters;
 pub mod requests;
 pub mod staff;
+pub mod surveys;
 
 use axum::Router;
 use axum::routing::get;
@@ -44,6 +46,8 @@ pub fn router() -> Router<AppState> {
         .merge(requesters::routes())
         .merge(requests::routes())
         .merge(staff::routes())
+        .merge(surveys::routes())
+        .merge(complaints::routes())
         .split_for_parts();
     let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
     Router::new().nest("/api/v1", router).route(

@@ -1,0 +1,64 @@
+//! Survey dispatch, reminders and auto-close (L9), every few seconds under one lease.
+
+use std::time::Duration;
+
+use ventanilla_domain::calendar::{Calendar, ipn_institutional_days, law_rest_days};
+
+use crate::db::outbox::try_lease;
+use crate::db::surveys;
+use crate::state::AppState;
+
+/// The calendar the validation period is counted on: business hours with the rest days of the
+/// current and next year.
+pub fn validation_calendar(now: jiff::Timestamp) -> anyhow::Result<Calendar> {
+    let base = Calendar::ipn_default()?;
+    let year = now.to_zoned(base.zone().clone()).year();
+    let mut days = Vec::new();
+    for y in [year, year + 1] {
+        days.extend(law_rest_days(y));
+        days.extend(ipn_institutional_days(y));
+    }
+    Ok(base.with_exceptions(days)?)
+}
+
+/// One pass: dispatch new surveys, send due reminders, close what ran out. Returns the counts.
+pub async fn run_once(state: &AppState) -> anyhow::Result<(usize, usize, usize)> {
+    let now = state.now();
+    let calendar = validation_calendar(now)?;
+    let settings = &state.config.survey;
+    let now_ms = now.as_millisecond();
+    let dispatched = surveys::dispatch_once(&state.db, &calendar, settings, now_ms)
+        .await
+        .map_err(describe)?;
+    let reminded = surveys::remind_once(&state.db, settings, now_ms)
+        .await
+        .map_err(describe)?;
+    let closed = surveys::auto_close_once(&state.db, now_ms)
+        .await
+        .map_err(describe)?;
+    Ok((dispatched, reminded, closed))
+}
+
+fn describe(e: crate::error::AppError) -> anyhow::Error {
+    match e {
+        crate::error::AppError::Internal(e) => e,
+        crate::error::AppError::Problem(p) => anyhow::anyhow!("{}: {}", p.code, p.detail),
+    }
+}
+
+pub async fn run(state: AppState, owner: String, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        ticker.tick().await;
+        let lease_ms = i64::try_from(every.as_millis() * 4).unwrap_or(60_000);
+        match try_lease(&state.db, "surveys", &owner, lease_ms, state.now_ms()).await {
+            Ok(true) => {
+                if let Err(error) = run_once(&state).await {
+                    tracing::error!(error = %format!("{error:#}"), "survey job failed");
+                }
+            }
+            Ok(false) => {}
+            Err(error) => tracing::error!(error = ?error, "survey job could not take its lease"),
+        }
+    }
+}
