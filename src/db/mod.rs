@@ -12,6 +12,7 @@
 
 pub mod catalogue;
 pub mod complaints;
+pub mod followup;
 pub mod migrations;
 pub mod outbox;
 pub mod requesters;

@@ -490,3 +490,81 @@ async fn monthly_satisfaction_counts_answers_by_local_answer_date_l12() {
         None,
     );
 }
+
+#[tokio::test]
+async fn the_monthly_anomaly_queue_lists_what_needs_follow_up_and_escalation_tells_the_officials_l13()
+ {
+    let app = TestApp::spawn().await;
+    // Auto-closed for lack of answer.
+    let silent = app.requester(60, "none").await;
+    let auto_closed = app.verified_request(silent).await;
+    app.run_survey_jobs().await;
+    // Validated with good ratings: no anomaly.
+    let happy = app.requester(61, "none").await;
+    let fine = app.verified_request(happy).await;
+    app.run_survey_jobs().await;
+    let token = surveys::link_token(&app.db, &fine).await.unwrap().unwrap();
+    app.post(
+        &format!("/api/v1/surveys/{token}"),
+        "",
+        json!({"solved": true, "ratings": all_ratings(5)}),
+    )
+    .await;
+    // Cancelled after it was assigned.
+    let other = app.requester(62, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let cancelled = app.phone_request(other, service).await;
+    app.post(
+        &format!("/api/v1/requests/{cancelled}/actions/cancel"),
+        &app.coordinator,
+        json!({"reason": "Lo pidió el usuario"}),
+    )
+    .await;
+    app.set_now("2026-03-25T10:00:00-06:00[America/Mexico_City]");
+    app.run_survey_jobs().await;
+
+    let (status, queue) = app
+        .get("/api/v1/anomalies?month=2026-03", &app.supervisor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let found: Vec<(&str, &Value)> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["number"].as_str().unwrap(), &a["anomalies"]))
+        .collect();
+    assert_eq!(found.len(), 2, "{queue}");
+    assert!(found.contains(&(cancelled.as_str(), &json!(["cancelled_after_assignment"]))));
+    assert!(found.contains(&(auto_closed.as_str(), &json!(["closed_without_validation"]))));
+
+    // A supervisor with an e-mail receives the escalation.
+    let (status, _) = app
+        .post("/api/v1/staff", &app.admin, json!({"username": "sup.correo", "full_name": "Supervisora", "email": "supervisor@ventanilla.test", "role": "supervisor", "password": "una-contraseña-larga"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, escalated) = app
+        .post(&format!("/api/v1/requests/{auto_closed}/escalate"), &app.agent, json!({"circumstances": "Se cerró sin respuesta y el usuario reporta que sigue sin correo"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{escalated}");
+    assert_eq!(escalated["notified"], 1);
+    let mails = outbox::list(&app.db, None, Some("escalation"), 10)
+        .await
+        .unwrap();
+    assert_eq!(mails[0].recipient, "supervisor@ventanilla.test");
+    assert!(mails[0].body_text.contains("sigue sin correo"));
+    let request = app.request(&auto_closed).await;
+    assert!(kinds(&request).contains(&"escalated".to_string()));
+    let short = app
+        .post(
+            &format!("/api/v1/requests/{auto_closed}/escalate"),
+            &app.agent,
+            json!({"circumstances": "mal"}),
+        )
+        .await;
+    assert_problem(
+        &short,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "circumstances_required",
+        Some("circumstances"),
+    );
+}

@@ -88,6 +88,8 @@ pub enum Action {
     RecordComplaint,
     /// Evaluate and treat the log's entries (L10) and follow up anomalies (L13).
     ManageComplaints,
+    /// Tell the officials of the responsible area about a request (A19, L13).
+    Escalate,
 }
 
 impl Action {
@@ -109,6 +111,7 @@ impl Action {
             Action::ViewReports,
             Action::RecordComplaint,
             Action::ManageComplaints,
+            Action::Escalate,
         ];
         all.extend(Step::ALL.map(Action::Step));
         all
@@ -129,7 +132,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::Comment | Action::Attach => role.is_cau() || role == Engineer,
         Action::SendDigest => role == Coordinator,
         Action::ViewReports | Action::ManageComplaints => matches!(role, Supervisor | Coordinator),
-        Action::RecordComplaint => role.is_cau(),
+        Action::RecordComplaint | Action::Escalate => role.is_cau(),
         Action::Step(step) => match step {
             Step::Register | Step::ConfirmRequirements | Step::Assign => role.is_cau(),
             Step::Start | Step::Wait | Step::Resume | Step::Solve => role == Engineer,
@@ -163,6 +166,7 @@ mod tests {
             (Action::ViewReports, [false, true, true, false, false]),
             (Action::RecordComplaint, [true, true, true, false, false]),
             (Action::ManageComplaints, [false, true, true, false, false]),
+            (Action::Escalate, [true, true, true, false, false]),
             (
                 Action::Step(Step::Register),
                 [true, true, true, false, false],

@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod complaints;
+pub mod followup;
 pub mod requesters;
 pub mod requests;
 pub mod staff;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::routes())
         .merge(surveys::routes())
         .merge(complaints::routes())
+        .merge(followup::routes())
         .split_for_parts();
     let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
     Router::new().nest("/api/v1", router).route(

@@ -89,6 +89,29 @@ async fn answer_survey(
     Ok(Json(SurveyAnswered { status }))
 }
 
+/// `AAAA-MM` → (year, month).
+pub fn parse_month(raw: &str) -> AppResult<(i16, i8)> {
+    let bad_month = || {
+        AppError::invalid(
+            "month",
+            "month_format",
+            "El mes debe tener la forma AAAA-MM, por ejemplo 2026-03.",
+        )
+    };
+    let (year, month) = raw.trim().split_once('-').ok_or_else(bad_month)?;
+    let year: i16 = year.parse().map_err(|_| bad_month())?;
+    let month: i8 = month.parse().map_err(|_| bad_month())?;
+    if !(1..=12).contains(&month) || !(2000..=2100).contains(&year) {
+        return Err(bad_month());
+    }
+    Ok((year, month))
+}
+
+/// The institution's zone, where months begin at local midnight.
+pub fn institution_zone() -> AppResult<jiff::tz::TimeZone> {
+    Ok(jiff::tz::TimeZone::get("America/Mexico_City").map_err(anyhow::Error::from)?)
+}
+
 #[derive(Deserialize, IntoParams)]
 struct SatisfactionQuery {
     /// AAAA-MM; the month of the answer date in Mexico City time.
