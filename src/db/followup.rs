@@ -108,7 +108,8 @@ pub async fn escalate(
 ) -> AppResult<usize> {
     let mut tx = db.begin_write().await?;
     let lock = match db.engine {
-        Engine::Postgres => " FOR UPDATE",
+        // The area is on the nullable side of the join: lock the request row only.
+        Engine::Postgres => " FOR UPDATE OF q",
         Engine::Sqlite => "",
     };
     let sql = format!(
