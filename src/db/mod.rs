@@ -15,6 +15,7 @@ pub mod complaints;
 pub mod followup;
 pub mod migrations;
 pub mod outbox;
+pub mod reports;
 pub mod requesters;
 pub mod requests;
 pub mod staff;

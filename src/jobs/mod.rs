@@ -2,6 +2,7 @@
 //! (`outbox::try_lease`), so with several nodes on one PostgreSQL database only one runs it at a
 //! time; each pass is a public function that tests call directly with a set clock.
 
+pub mod reports;
 pub mod surveys;
 
 use std::time::Duration;

@@ -568,3 +568,116 @@ async fn the_monthly_anomaly_queue_lists_what_needs_follow_up_and_escalation_tel
         Some("circumstances"),
     );
 }
+
+#[tokio::test]
+async fn the_monthly_report_exports_and_is_mailed_once_on_the_first_business_day_l11_l12() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(70, "none").await;
+    let number = app.verified_request(requester).await;
+    app.run_survey_jobs().await;
+    let token = surveys::link_token(&app.db, &number)
+        .await
+        .unwrap()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/surveys/{token}"),
+        "",
+        json!({"solved": false, "ratings": all_ratings(2)}),
+    )
+    .await;
+
+    let (status, report) = app
+        .get("/api/v1/reports/monthly?month=2026-03", &app.coordinator)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["registered"], 1);
+    assert_eq!(report["overall"]["indices"]["answers"], 1);
+    assert_eq!(report["by_channel"][0]["group"], "phone");
+    let csv = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/monthly.csv?month=2026-03",
+            app.base
+        ))
+        .bearer_auth(&app.coordinator)
+        .send()
+        .await
+        .unwrap();
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("agrupación,grupo,respuestas")
+    );
+    assert!(text.contains("área,Monitoreo y Servicios Computacionales,1,1,0.0"));
+    let xlsx = app
+        .client
+        .get(format!(
+            "{}/api/v1/reports/monthly.xlsx?month=2026-03",
+            app.base
+        ))
+        .bearer_auth(&app.coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(
+        xlsx.bytes().await.unwrap().starts_with(b"PK"),
+        "an XLSX file is a zip"
+    );
+
+    let (status, _) = app
+        .post("/api/v1/staff", &app.admin, json!({"username": "coord.correo", "full_name": "Coordinación", "email": "coordinacion@ventanilla.test", "role": "coordinator", "password": "una-contraseña-larga"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let at = |s: &str| s.parse::<jiff::Zoned>().unwrap().timestamp();
+    let calendar =
+        validation_calendar(at("2026-04-01T08:00:00-06:00[America/Mexico_City]")).unwrap();
+    let send = |when: &'static str| {
+        let calendar = calendar.clone();
+        let db = app.db.clone();
+        async move {
+            ventanilla::jobs::reports::send_monthly_report_once(
+                &db,
+                &calendar,
+                "ventanilla.test",
+                at(when),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        send("2026-04-01T08:59:00-06:00[America/Mexico_City]").await,
+        0,
+        "before 09:00"
+    );
+    assert_eq!(
+        send("2026-04-01T09:00:00-06:00[America/Mexico_City]").await,
+        1
+    );
+    assert_eq!(
+        send("2026-04-02T10:00:00-06:00[America/Mexico_City]").await,
+        0,
+        "once a month"
+    );
+    let mails = outbox::list(&app.db, None, Some("monthly_report"), 5)
+        .await
+        .unwrap();
+    assert_eq!(mails[0].recipient, "coordinacion@ventanilla.test");
+    assert!(
+        mails[0]
+            .body_text
+            .contains("Informe mensual de satisfacción — 2026-03")
+    );
+    // February 2026 starts on a Sunday and Monday 2 February is a law day: Tuesday 3 is the first.
+    assert_eq!(
+        send("2026-02-02T12:00:00-06:00[America/Mexico_City]").await,
+        0
+    );
+    assert_eq!(
+        send("2026-02-03T09:30:00-06:00[America/Mexico_City]").await,
+        1
+    );
+}

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod complaints;
 pub mod followup;
+pub mod reports;
 pub mod requesters;
 pub mod requests;
 pub mod staff;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(surveys::routes())
         .merge(complaints::routes())
         .merge(followup::routes())
+        .merge(reports::routes())
         .split_for_parts();
     let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
     Router::new().nest("/api/v1", router).route(
