@@ -36,6 +36,8 @@ pub struct NewRequest {
     pub assignee_id: Option<StaffId>,
     pub idempotency_key: Option<String>,
     pub created_by: Option<StaffId>,
+    /// What the channel adds, e.g. the checked pre-printed service order (X2).
+    pub intake_details: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -318,6 +320,7 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
                 "missing_requirements": missing,
                 "first_level_tests": new.first_level_tests,
                 "received_at": new.received_at_ms,
+                "intake": new.intake_details,
             }),
             reason: None,
         },

@@ -612,3 +612,70 @@ async fn the_list_filters_and_pages_and_flags_duplicates_a8() {
         .await;
     assert_eq!(history.as_array().unwrap().len(), 5);
 }
+
+#[tokio::test]
+async fn a_paper_service_order_is_registered_only_when_every_rule_holds_x2() {
+    let app = TestApp::spawn().await;
+    let head = app.requester(37, "head").await;
+    let service = app.service_id("Red alámbrica").await;
+    let order = |number: &str, copy: &str, service_date: &str, signed: bool| {
+        json!({"channel": "service_order", "requester_id": head, "service_id": service,
+               "subject": "Cableado del laboratorio", "description": "Se instalaron 4 nodos de red.",
+               "service_order": {"number": number, "delivered_at": "cau", "copy": copy,
+                                 "service_date": service_date, "signed": signed, "stamped": true}})
+    };
+    let missing = app
+        .post("/api/v1/requests", &app.agent, json!({"channel": "service_order", "requester_id": head, "service_id": service, "subject": "Orden", "description": "x"}))
+        .await;
+    assert_problem(
+        &missing,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "service_order_missing",
+        Some("service_order"),
+    );
+    // Now is Tuesday 10 March 2026; Tuesday 3 March is five business days earlier.
+    let late = app
+        .post(
+            "/api/v1/requests",
+            &app.agent,
+            order("A-1001", "original", "2026-03-02", true),
+        )
+        .await;
+    assert_problem(
+        &late,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "service_order_too_late",
+        Some("service_order"),
+    );
+    let copy = app
+        .post(
+            "/api/v1/requests",
+            &app.agent,
+            order("SS-2026-000001", "yellow_copy", "2026-03-09", false),
+        )
+        .await;
+    assert_problem(
+        &copy,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "service_order_system_number",
+        Some("service_order"),
+    );
+    let detail = copy.1["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("copias amarillas") && detail.contains("firma"),
+        "all reasons: {detail}"
+    );
+
+    let (status, created) = app
+        .post(
+            "/api/v1/requests",
+            &app.agent,
+            order("A-1002", "original", "2026-03-03", true),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let intake = &created["request"]["timeline"][0]["payload"]["intake"];
+    assert_eq!(intake["business_days_late"], 5);
+    assert_eq!(intake["counted_in"], "2026-03");
+    assert_eq!(intake["service_order"]["number"], "A-1002");
+}

@@ -13,4 +13,5 @@ pub mod identifiers;
 pub mod ids;
 pub mod lifecycle;
 pub mod permissions;
+pub mod service_order;
 pub mod survey;

@@ -16,6 +16,7 @@ use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
 use ventanilla_domain::lifecycle::{Status, Step};
 use ventanilla_domain::permissions::Action;
+use ventanilla_domain::service_order::{self, ServiceOrder};
 
 use crate::db::requests::{
     self, AttachmentMeta, ListFilter, NewAttachment, NewRequest, RequestDetail, RequestSummary,
@@ -70,6 +71,9 @@ struct NewRequestInput {
     assignee_id: Option<i64>,
     /// Same key, same request: a retried submission never registers twice.
     idempotency_key: Option<String>,
+    /// Required with channel `service_order`: the paper order as received (X2).
+    #[schema(value_type = Option<Object>)]
+    service_order: Option<ServiceOrder>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -194,6 +198,39 @@ async fn create_request(
         .filter(|k| !k.is_empty())
         .map(|k| text_field(k, "idempotency_key", 8, 200, "La clave de idempotencia"))
         .transpose()?;
+    let intake_details = match (channel, input.service_order) {
+        (Channel::ServiceOrder, None) => {
+            return Err(AppError::invalid(
+                "service_order",
+                "service_order_missing",
+                "Con el medio service_order describa la orden recibida: number, delivered_at, copy, service_date, signed y stamped (X2).",
+            ));
+        }
+        (Channel::ServiceOrder, Some(order)) => {
+            let calendar = crate::jobs::surveys::validation_calendar(state.now())?;
+            let accepted =
+                service_order::check(&order, state.now(), &calendar).map_err(|refusals| {
+                    let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+                    AppError::invalid(
+                        "service_order",
+                        refusals
+                            .first()
+                            .map(service_order::Refusal::code)
+                            .unwrap_or("service_order_refused"),
+                        format!(
+                            "No se puede registrar la orden de servicio: {}",
+                            reasons.join(" ")
+                        ),
+                    )
+                })?;
+            serde_json::json!({
+                "service_order": order,
+                "business_days_late": accepted.business_days_late,
+                "counted_in": format!("{:04}-{:02}", accepted.counted_in.0, accepted.counted_in.1),
+            })
+        }
+        (_, _) => serde_json::Value::Null,
+    };
     let first_level_tests = if input.first_level_tests.is_null() {
         serde_json::Value::Array(vec![])
     } else {
@@ -214,6 +251,7 @@ async fn create_request(
             assignee_id: input.assignee_id.map(StaffId),
             idempotency_key: key,
             created_by: Some(staff.0.id),
+            intake_details,
         },
         staff.actor(),
         now_ms,
