@@ -13,6 +13,7 @@
 pub mod catalogue;
 pub mod complaints;
 pub mod followup;
+pub mod group_commit;
 pub mod migrations;
 pub mod outbox;
 pub mod reports;
@@ -39,6 +40,8 @@ pub struct Db {
     pub engine: Engine,
     write: AnyPool,
     read: AnyPool,
+    /// SQLite only: registrations share commits (see `group_commit`).
+    group_commit: Option<group_commit::GroupCommit>,
 }
 
 impl Db {
@@ -65,10 +68,12 @@ impl Db {
                 let options = AnyConnectOptions::from_str(&url)?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8).connect_with(options).await?;
+                let group_commit = Some(group_commit::GroupCommit::start(write.clone()));
                 Db {
                     engine,
                     write,
                     read,
+                    group_commit,
                 }
             }
             Engine::Postgres => {
@@ -78,10 +83,12 @@ impl Db {
                     .connect(url)
                     .await
                     .with_context(|| format!("connecting to {}", redact_url(url)))?;
+                // PostgreSQL already flushes concurrent commits together in its WAL writer.
                 Db {
                     engine,
                     write: pool.clone(),
                     read: pool,
+                    group_commit: None,
                 }
             }
         };
@@ -101,6 +108,11 @@ impl Db {
             Engine::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
             Engine::Postgres => self.write.begin().await,
         }
+    }
+
+    /// The committing task that groups registrations, on SQLite.
+    pub fn group_commit(&self) -> Option<&group_commit::GroupCommit> {
+        self.group_commit.as_ref()
     }
 
     /// The pool for reads.

@@ -230,7 +230,45 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
             replayed: true,
         });
     }
-    let mut tx = db.begin_write().await?;
+    let key = new.idempotency_key.clone();
+    let result = match db.group_commit() {
+        Some(group) => group.create(new, actor, now_ms).await,
+        None => {
+            let mut tx = db.begin_write().await?;
+            let number = create_in(&mut tx, new, actor, now_ms).await?;
+            tx.commit().await?;
+            Ok(number)
+        }
+    };
+    match (result, key) {
+        (Ok(number), _) => Ok(Created {
+            number,
+            replayed: false,
+        }),
+        // Another call with the same key won the race; answer with its number.
+        (Err(AppError::Problem(p)), Some(key)) if p.code == IDEMPOTENCY_RACE => {
+            match number_for_key(db, &key).await? {
+                Some(number) => Ok(Created {
+                    number,
+                    replayed: true,
+                }),
+                None => Err(AppError::Problem(p)),
+            }
+        }
+        (Err(e), _) => Err(e),
+    }
+}
+
+const IDEMPOTENCY_RACE: &str = "idempotency_key_in_use";
+
+/// Registers a request inside the caller's transaction (one of a group commit's, on SQLite) and
+/// returns its number.
+pub(crate) async fn create_in(
+    tx: &mut AnyConnection,
+    new: NewRequest,
+    actor: Actor,
+    now_ms: i64,
+) -> AppResult<RequestNumber> {
     let year = registration_year(now_ms);
     let sequence: i64 = sqlx::query_scalar(
         "INSERT INTO request_counters (year, last_sequence) VALUES ($1, 1)
@@ -286,16 +324,10 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
     let request_id = match inserted {
         Ok(id) => id,
         Err(e) if is_unique_violation(&e) && new.idempotency_key.is_some() => {
-            // Another call with the same key won the race; answer with its number.
-            drop(tx);
-            let key = new.idempotency_key.as_deref().unwrap_or_default();
-            return match number_for_key(db, key).await? {
-                Some(number) => Ok(Created {
-                    number,
-                    replayed: true,
-                }),
-                None => Err(e.into()),
-            };
+            return Err(AppError::conflict(
+                IDEMPOTENCY_RACE,
+                "Otra petición con la misma clave de idempotencia se está registrando.",
+            ));
         }
         Err(e) => return Err(e.into()),
     };
@@ -304,7 +336,7 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
         _ => "registered",
     };
     insert_event(
-        &mut tx,
+        tx,
         EventRecord {
             request_id,
             at: now_ms,
@@ -331,7 +363,7 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
             .area_id
             .or(new.service.as_ref().map(|(_, _, sheet)| sheet.area_id));
         assign_in_tx(
-            &mut tx,
+            tx,
             request_id,
             status,
             area,
@@ -342,11 +374,7 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(Created {
-        number,
-        replayed: false,
-    })
+    Ok(number)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {

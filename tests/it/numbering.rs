@@ -158,3 +158,55 @@ async fn a_retried_submission_with_the_same_idempotency_key_registers_once() {
     let (_, page) = app.get("/api/v1/requests", &app.agent).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
 }
+
+/// On SQLite concurrent registrations share commits; one that fails inside the group (here an
+/// assignee from another area) rolls back alone, its number included, and the others still commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failures_inside_a_group_commit_leave_no_gap_and_do_not_fail_the_others() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(6, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let (_, me) = app.get("/api/v1/me", &app.engineer_network).await;
+    let wrong_engineer = me["id"].as_i64().unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/requests", app.base);
+        let token = app.agent.clone();
+        let assignee = if i % 3 == 0 {
+            wrong_engineer
+        } else {
+            app.engineer_mail_id
+        };
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"channel": "phone", "requester_id": requester, "service_id": service,
+                              "subject": format!("Grupo {i}"), "description": "Prueba de commit agrupado.",
+                              "assignee_id": assignee}))
+                .send()
+                .await
+                .unwrap();
+            (i, response.status(), response.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        let (i, status, body) = task.await.unwrap();
+        if i % 3 == 0 {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(body["code"], "assignee_not_in_area");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            numbers.push(body["number"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(sequences(&numbers), (1..=40).collect::<BTreeSet<u32>>());
+    let (_, page) = app.get("/api/v1/requests?limit=200", &app.agent).await;
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        40,
+        "nothing half-written"
+    );
+}
