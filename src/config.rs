@@ -16,6 +16,8 @@ pub struct Config {
     /// Largest attachment accepted (Q3).
     pub max_attachment_bytes: usize,
     pub employee_number_rule: EmployeeNumberRule,
+    /// Inbound mail rules (own address, caps, attachment limit), used by the dead-letter retry.
+    pub mail: crate::mail::InboundPolicy,
 }
 
 impl Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             public_url: None,
             max_attachment_bytes: 10 * 1024 * 1024,
             employee_number_rule: EmployeeNumberRule::default(),
+            mail: crate::mail::InboundPolicy::default(),
         }
     }
 }

@@ -338,6 +338,8 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
         )
         .await?;
     }
+    // L6, A13: the acknowledgement with the number and the attention policy, in this transaction.
+    crate::mail::outbound::acknowledge_in_tx(&mut tx, request_id, &missing, now_ms).await?;
     tx.commit().await?;
     Ok(Created {
         number,

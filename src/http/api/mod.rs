@@ -2,6 +2,7 @@
 //! beside its handlers; the OpenAPI document is generated from the same code.
 
 pub mod catalogue;
+pub mod mail;
 pub mod requesters;
 pub mod requests;
 pub mod staff;
@@ -41,6 +42,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn router() -> Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(catalogue::routes())
+        .merge(mail::routes())
         .merge(requesters::routes())
         .merge(requests::routes())
         .merge(staff::routes())
