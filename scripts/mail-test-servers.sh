@@ -173,7 +173,10 @@ cmd_stop() {
     local all
     mapfile -t all < <(printf '%s\n' "${masters[@]}"; children_of "${masters[@]}")
     log "stopping ${root}: masters ${masters[*]}"
-    kill -TERM "${masters[@]}" 2>/dev/null || true
+    # TERM the masters and their children together: TERM on the masters alone
+    # takes ~3 s (Postfix's master lingers ~2 s, Dovecot's lmtp child waits for
+    # Postfix's cached LMTP connection to close).
+    kill -TERM "${all[@]}" 2>/dev/null || true
     local deadline=$((SECONDS + STOP_TIMEOUT)) left
     while :; do
         mapfile -t left < <(alive_among "${all[@]}")
@@ -298,6 +301,9 @@ write_postfix_conf() {
         "127.0.0.1:$SUBMISSION_PORT/inet/smtpd_sasl_auth_enable=yes" \
         "127.0.0.1:$SUBMISSION_PORT/inet/smtpd_tls_auth_only=yes" \
         "127.0.0.1:$SUBMISSION_PORT/inet/smtpd_client_restrictions=permit_sasl_authenticated,reject"
+    # The postfix command re-reads a main.cf modified in the last ~2 s every
+    # 0.3 s until it is older, which cost ~1.6 s per start: back-date it.
+    touch -d "@$(($(date +%s) - 10))" "$pc/main.cf" "$pc/master.cf"
 }
 
 cmd_start() {

@@ -256,7 +256,12 @@ async fn apply(
                 request_id = request_id.or(r);
             }
         }
-        return finish_simple(db, id, "bounce", request_id, now_ms).await;
+        let outcome = if bounced.is_empty() {
+            "report"
+        } else {
+            "bounce"
+        };
+        return finish_simple(db, id, outcome, request_id, now_ms).await;
     }
 
     let thread = find_thread(db, id, mail).await?;

@@ -34,7 +34,8 @@ pub struct ParsedMail {
     pub machine_sent: Option<&'static str>,
     /// Loop markers that name us: a message we sent coming back.
     pub x_loop: Vec<String>,
-    /// For a delivery status notification: the Message-IDs of the bounced messages.
+    /// For a delivery status notification: the Message-IDs of the bounced messages (empty for
+    /// another kind of report, such as a read receipt).
     pub bounce_of: Option<Vec<String>>,
 }
 
@@ -245,8 +246,9 @@ fn bounce_targets(message: &mail_parser::Message<'_>) -> Option<Vec<String>> {
                     .is_some_and(|s| s.eq_ignore_ascii_case("delivery-status"))
         })
     });
-    if !(is_report && has_status) && !has_status {
-        return None;
+    if !has_status {
+        // Another report (a read receipt, RFC 8098) reports on one of ours: nothing to apply.
+        return is_report.then(Vec::new);
     }
     let mut ids = Vec::new();
     for part in &message.parts {

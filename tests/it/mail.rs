@@ -109,9 +109,9 @@ async fn a_mime_corpus_becomes_requests_comments_and_dead_letters_without_a_pani
     assert_eq!(headers["Auto-Submitted"], "auto-replied");
 
     // A reply by In-Reply-To threads as a comment; so does a subject with the number only.
-    let reply = crlf(&format!(
-        "From: jose.pena@example.org\nSubject: Re: algo\nMessage-ID: <alt-2@example.org>\nIn-Reply-To: <alt-1@example.org>\nContent-Type: text/plain; charset=utf-8\n\nYa probé de nuevo y sigue igual.\n"
-    ));
+    let reply = crlf(
+        "From: jose.pena@example.org\nSubject: Re: algo\nMessage-ID: <alt-2@example.org>\nIn-Reply-To: <alt-1@example.org>\nContent-Type: text/plain; charset=utf-8\n\nYa probé de nuevo y sigue igual.\n",
+    );
     let comment = ingest(&app, &reply).await;
     assert_eq!(
         (comment.outcome.as_str(), comment.request_number.as_deref()),
