@@ -307,3 +307,44 @@ pub fn build_message(row: &outbox::OutboxMessage, from: &str) -> Result<Message,
     };
     message.map_err(|e| format!("mensaje inválido: {e}"))
 }
+
+/// Writes a status-change notice to the requester of `request_id` (when they have an e-mail), in
+/// the caller's transaction: for the step that changed the status.
+pub async fn enqueue_status_change(
+    tx: &mut AnyConnection,
+    request_id: i64,
+    from_label: &str,
+    to_label: &str,
+    note: Option<&str>,
+    now_ms: i64,
+) -> AppResult<Option<i64>> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT q.number, r.email FROM requests q
+         LEFT JOIN requesters r ON r.id = q.requester_id WHERE q.id = $1",
+    )
+    .bind(request_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((number, Some(email))) = row else {
+        return Ok(None);
+    };
+    let rendered = templates::status_changed(&number, from_label, to_label, note);
+    let sender = sender_in_tx(tx).await?;
+    let message_id = new_message_id("status", &number, &sender.domain);
+    outbox::enqueue(
+        tx,
+        outbox::NewMessage {
+            topic: "status_changed",
+            request_id: Some(request_id),
+            recipient: email.trim(),
+            subject: &rendered.subject,
+            body_text: &rendered.text,
+            body_html: None,
+            headers: json!({ "Auto-Submitted": "auto-generated" }),
+            message_id: &message_id,
+        },
+        now_ms,
+    )
+    .await
+    .map(Some)
+}

@@ -786,7 +786,115 @@ async fn mail_end_to_end_request_acknowledgement_reply_outage_and_crash() {
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(expect_once(mailbox(&servers, "ana").await), vec![1, 1, 1]);
+
+    // 6. A permanent refusal (550 unknown user) fails the row at once, visibly.
+    let nobody = app.requester(7302, "none").await;
+    set_email(&app, nobody, "nadie@ventanilla.test").await;
+    let refused = app.phone_request(nobody, service).await;
+    let (status, attempts, error): (String, i64, Option<String>) =
+        wait_for("the permanent failure", Duration::from_secs(30), || async {
+            sqlx::query_as::<_, (String, i64, Option<String>)>(
+                "SELECT o.status, o.attempts, o.last_error FROM outbox o JOIN requests q ON q.id = o.request_id WHERE q.number = $1",
+            )
+            .bind(&refused)
+            .fetch_optional(app.db.read())
+            .await
+            .expect("row")
+            .filter(|r| r.0 == "failed")
+        })
+        .await;
+    assert_eq!((status.as_str(), attempts), ("failed", 1));
+    assert!(error.unwrap_or_default().contains("550"));
+
+    // 7. The fetcher as `serve` runs it: IDLE wakes it for a new message (polling every 60 s).
+    let mut idle_config = fetcher.config.clone();
+    idle_config.poll_seconds = 60;
+    let running =
+        tokio::spawn(mail::imap::Fetcher::new(app.db.clone(), idle_config, policy()).run());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let fourth = crlf(
+        "From: ana@ventanilla.test\nTo: crm@ventanilla.test\nSubject: Sin audio en el auditorio\nMessage-ID: <e2e-4@ventanilla.test>\n\nNo se escucha el micrófono.\n",
+    );
+    let sent_at = Instant::now();
+    send_plain(
+        servers.smtp,
+        &fourth,
+        "ana@ventanilla.test",
+        "crm@ventanilla.test",
+    )
+    .await;
+    wait_for(
+        "the request through IDLE",
+        Duration::from_secs(20),
+        || async {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT id FROM requests WHERE subject = 'Sin audio en el auditorio'",
+            )
+            .fetch_optional(app.db.read())
+            .await
+            .expect("query")
+        },
+    )
+    .await;
+    assert!(sent_at.elapsed() < Duration::from_secs(20));
+    running.abort();
     worker_task.abort();
+}
+
+/// `ventanilla mailgate` as an MTA runs it: the message on standard input, the outcome on
+/// standard output, exit status 0.
+#[tokio::test]
+async fn the_mailgate_command_reads_one_message_on_standard_input() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = crate::helpers::fresh_database_url(dir.path()).await;
+    let raw = crlf(
+        "From: Lucía <lucia@otra.mx>\nSubject: =?UTF-8?Q?No_abre_el_sistema_de_n=C3=B3mina?=\nMessage-ID: <gate-cli@otra.mx>\n\nDesde ayer no abre.\n",
+    );
+    let run = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ventanilla"))
+            .args([
+                "--database",
+                &url,
+                "mailgate",
+                "--mail-from",
+                "CAU <crm@ventanilla.test>",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn ventanilla mailgate");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(&raw)
+            .expect("write");
+        child.wait_with_output().expect("mailgate ends")
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcome: Value = serde_json::from_slice(&out.stdout).expect("JSON outcome");
+    assert_eq!(outcome["outcome"], "request");
+    assert_eq!(outcome["fresh"], true);
+    // The MTA delivers it again: the same request, not a second one.
+    let again: Value = serde_json::from_slice(&run().stdout).expect("JSON outcome");
+    assert_eq!(
+        (again["fresh"].as_bool(), &again["request_number"]),
+        (Some(false), &outcome["request_number"])
+    );
+    let db = ventanilla::db::Db::connect(&url).await.expect("connect");
+    let subject: String = sqlx::query_scalar("SELECT subject FROM requests")
+        .fetch_one(db.read())
+        .await
+        .expect("one request");
+    assert_eq!(subject, "No abre el sistema de nómina");
+    db.close().await;
 }
 
 /// Ingest rate through the mailgate code path and through IMAP (500 messages each). A benchmark:
