@@ -118,4 +118,22 @@ mod tests {
         assert!(pending.text.contains(POLICY_PENDING));
         assert!(pending.text.contains("  - CURP"));
     }
+
+    #[test]
+    fn status_and_missing_requirement_notices_name_the_request() {
+        let r = status_changed(
+            "SS-2026-000009",
+            "Registrada",
+            "En atención",
+            Some("Vamos en camino."),
+        );
+        assert_eq!(
+            r.subject,
+            "[SS-2026-000009] Su solicitud está «En atención»"
+        );
+        assert!(r.text.contains("Registrada → En atención") && r.text.contains("Vamos en camino."));
+        let m = missing_requirements("SS-2026-000010", &["Oficio firmado".into()]);
+        assert!(m.subject.starts_with("[SS-2026-000010]"));
+        assert!(m.text.contains("  - Oficio firmado"));
+    }
 }
