@@ -879,11 +879,17 @@ async fn the_mailgate_command_reads_one_message_on_standard_input() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let outcome: Value = serde_json::from_slice(&out.stdout).expect("JSON outcome");
+    let outcome = last_json_line(&out.stdout);
     assert_eq!(outcome["outcome"], "request");
     assert_eq!(outcome["fresh"], true);
     // The MTA delivers it again: the same request, not a second one.
-    let again: Value = serde_json::from_slice(&run().stdout).expect("JSON outcome");
+    let again = run();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let again = last_json_line(&again.stdout);
     assert_eq!(
         (again["fresh"].as_bool(), &again["request_number"]),
         (Some(false), &outcome["request_number"])
@@ -958,4 +964,16 @@ async fn mail_ingest_rate() {
         imap.as_secs_f64(),
         f64::from(n) / imap.as_secs_f64()
     );
+}
+
+/// The outcome is the last line of standard output (log lines, such as sqlx's slow-statement
+/// warnings under load, may come before it).
+fn last_json_line(stdout: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("JSON outcome ({e}): {text}"))
 }
