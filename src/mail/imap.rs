@@ -134,11 +134,25 @@ impl Fetcher {
         }
     }
 
-    /// Runs until the task is dropped; reconnects with back-off (1 s doubling to 5 min).
+    /// Runs until the task is dropped; reconnects with back-off (1 s doubling to 5 min). With
+    /// several `serve` nodes, the one holding the folder's job lease fetches; the others wait.
     pub async fn run(self) {
         let mut delay = Duration::from_secs(1);
+        let owner = format!("imap-{}", uuid::Uuid::new_v4().simple());
         loop {
-            match self.session_loop().await {
+            match self.holds_lease(&owner).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tokio::time::sleep(Duration::from_secs(self.config.poll_seconds)).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "IMAP fetcher: the job lease could not be read");
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+            }
+            match self.session_loop(&owner).await {
                 Ok(()) => delay = Duration::from_secs(1),
                 Err(e) => {
                     tracing::error!(alert = "mailbox_unreachable", error = %e, retry_in_s = delay.as_secs(), "IMAP fetcher stopped; retrying");
@@ -149,7 +163,24 @@ impl Fetcher {
         }
     }
 
-    async fn session_loop(&self) -> anyhow::Result<()> {
+    /// Takes or renews the lease on this folder; it outlives one IDLE wait.
+    async fn holds_lease(&self, owner: &str) -> anyhow::Result<bool> {
+        let ttl_ms = i64::try_from(self.config.poll_seconds)
+            .unwrap_or(3600)
+            .saturating_mul(2_000)
+            .saturating_add(60_000);
+        crate::db::outbox::try_lease(
+            &self.db,
+            &format!("imap:{}", self.config.folder),
+            owner,
+            ttl_ms,
+            now_ms(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
+    }
+
+    async fn session_loop(&self, owner: &str) -> anyhow::Result<()> {
         let mut session = connect(&self.config.server).await?;
         let idle = session.capabilities().await?.has_str("IDLE");
         session.select(&self.config.folder).await?;
@@ -157,6 +188,10 @@ impl Fetcher {
             .await
             .map_err(|e| anyhow::anyhow!("processing stored messages: {e:?}"))?;
         loop {
+            if !self.holds_lease(owner).await? {
+                let _ = session.logout().await;
+                return Ok(());
+            }
             self.fetch_round(&mut session).await?;
             let wait = Duration::from_secs(self.config.poll_seconds);
             if idle {
