@@ -20,6 +20,8 @@ pub struct Config {
     pub employee_number_rule: EmployeeNumberRule,
     /// The validation flow: survey period, reminders, links (L9).
     pub survey: SurveySettings,
+    /// Inbound mail rules (own address, caps, attachment limit), used by the dead-letter retry.
+    pub mail: crate::mail::InboundPolicy,
 }
 
 impl Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             max_attachment_bytes: 10 * 1024 * 1024,
             employee_number_rule: EmployeeNumberRule::default(),
             survey: SurveySettings::default(),
+            mail: crate::mail::InboundPolicy::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod import;
 pub mod jobs;
+pub mod mail;
 pub mod state;
 
 use std::future::Future;

@@ -38,6 +38,13 @@ enum Command {
         /// Do not load the demo units, catalogue and accounts into an empty database.
         #[arg(long)]
         no_demo: bool,
+        #[command(flatten)]
+        mail: Box<ventanilla::mail::MailArgs>,
+    },
+    /// Read one e-mail message on standard input (for an MTA pipe) and apply it.
+    Mailgate {
+        #[command(flatten)]
+        mail: Box<ventanilla::mail::MailArgs>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -117,13 +124,27 @@ async fn main() -> anyhow::Result<()> {
         .database
         .clone()
         .unwrap_or_else(Config::default_database_url);
-    let command = cli.command.unwrap_or(Command::Serve {
-        listen: "127.0.0.1:8080".parse()?,
-        no_demo: false,
-    });
+    let command = match cli.command {
+        Some(command) => command,
+        None => Cli::parse_from(["ventanilla", "serve"])
+            .command
+            .context("the default command")?,
+    };
     let now_ms = jiff::Timestamp::now().as_millisecond();
     match command {
-        Command::Serve { listen, no_demo } => {
+        Command::Mailgate { mail } => {
+            let db = open_database(&url).await?;
+            let code =
+                ventanilla::mail::mailgate(&db, &mail, Config::default().max_attachment_bytes)
+                    .await;
+            db.close().await;
+            std::process::exit(code);
+        }
+        Command::Serve {
+            listen,
+            no_demo,
+            mail,
+        } => {
             let db = open_database(&url).await?;
             if !no_demo && let Some(seed) = ventanilla::demo::seed_if_empty(&db, now_ms).await? {
                 println!(
@@ -155,6 +176,10 @@ async fn main() -> anyhow::Result<()> {
                 ..Config::default()
             };
             config.survey.public_base_url = format!("http://{address}");
+            config.survey.message_id_domain = mail.message_id_domain();
+            config.mail = mail.inbound_policy(config.max_attachment_bytes);
+            let _mail_workers =
+                ventanilla::mail::start_workers(&db, &mail, config.max_attachment_bytes).await?;
             let state = AppState::new(db, config);
             ventanilla::jobs::spawn_all(state.clone());
             ventanilla::serve(state, listener, async {

@@ -374,6 +374,8 @@ pub(crate) async fn create_in(
         )
         .await?;
     }
+    // L6, A13: the acknowledgement with the number and the attention policy, in this transaction.
+    crate::mail::outbound::acknowledge_in_tx(tx, request_id, &missing, now_ms).await?;
     Ok(number)
 }
 

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod catalogue;
+mod mail;
 mod numbering;
 mod requesters;
 mod requests;

@@ -68,6 +68,8 @@ pub enum Action {
     ManageCatalogue,
     ManageStaff,
     ManageCalendar,
+    /// The mail channel's dead letters and their retry.
+    ManageMail,
     /// See requester records with full personal data (name, CURP, boleta, e-mail, phone).
     ViewPersonalData,
     /// Create a requester, or verify and update their data (A6, A7).
@@ -100,6 +102,7 @@ impl Action {
             Action::ManageCatalogue,
             Action::ManageStaff,
             Action::ManageCalendar,
+            Action::ManageMail,
             Action::ViewPersonalData,
             Action::EditRequester,
             Action::CreateRequest,
@@ -122,9 +125,10 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Role::*;
     match action {
         Action::ViewCatalogue | Action::ViewRequests => true,
-        Action::ManageCatalogue | Action::ManageStaff | Action::ManageCalendar => {
-            role == Administrator
-        }
+        Action::ManageCatalogue
+        | Action::ManageStaff
+        | Action::ManageCalendar
+        | Action::ManageMail => role == Administrator,
         Action::ViewPersonalData
         | Action::EditRequester
         | Action::CreateRequest
@@ -154,6 +158,7 @@ mod tests {
             (Action::ViewCatalogue, [true, true, true, true, true]),
             (Action::ManageCatalogue, [false, false, false, false, true]),
             (Action::ManageStaff, [false, false, false, false, true]),
+            (Action::ManageMail, [false, false, false, false, true]),
             (Action::ManageCalendar, [false, false, false, false, true]),
             (Action::ViewPersonalData, [true, true, true, false, false]),
             (Action::EditRequester, [true, true, true, false, false]),

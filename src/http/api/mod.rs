@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod complaints;
 pub mod followup;
+pub mod mail;
 pub mod reports;
 pub mod requesters;
 pub mod requests;
@@ -45,6 +46,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn router() -> Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(catalogue::routes())
+        .merge(mail::routes())
         .merge(requesters::routes())
         .merge(requests::routes())
         .merge(staff::routes())
