@@ -13,3 +13,4 @@ pub mod identifiers;
 pub mod ids;
 pub mod lifecycle;
 pub mod permissions;
+pub mod service_level;
