@@ -6,6 +6,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod jobs;
 pub mod state;
 
 use std::future::Future;

@@ -46,6 +46,8 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Service levels: recompute every open request's deadlines (after a calendar change).
+    SlaRecompute,
     /// Import units or the catalogue from CSV; nothing is written if any row is wrong.
     Import {
         #[command(subcommand)]
@@ -155,10 +157,29 @@ async fn main() -> anyhow::Result<()> {
                 ..Config::default()
             };
             let state = AppState::new(db, config);
+            ventanilla::db::service_levels::ensure_calendar(&state.db, now_ms)
+                .await
+                .map_err(describe)?;
+            ventanilla::jobs::spawn(
+                state.clone(),
+                std::time::Duration::from_secs(ventanilla::jobs::DEFAULT_INTERVAL_SECS),
+            );
             ventanilla::serve(state, listener, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
+        }
+        Command::SlaRecompute => {
+            let db = open_database(&url).await?;
+            let started = std::time::Instant::now();
+            let count = db::service_levels::recompute_all(&db, now_ms)
+                .await
+                .map_err(describe)?;
+            println!(
+                "Plazos recalculados: {count} solicitudes en {} ms.",
+                started.elapsed().as_millis()
+            );
+            Ok(())
         }
         Command::Migrate => {
             let db = Db::connect(&url).await?;

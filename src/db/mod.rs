@@ -15,6 +15,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod requesters;
 pub mod requests;
+pub mod service_levels;
 pub mod staff;
 
 use std::str::FromStr;

@@ -338,6 +338,7 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
         )
         .await?;
     }
+    super::service_levels::recompute_request(&mut tx, request_id, now_ms).await?;
     tx.commit().await?;
     Ok(Created {
         number,
@@ -588,6 +589,7 @@ pub async fn apply_step(
             now_ms,
         )
         .await?;
+        super::service_levels::recompute_request(&mut tx, row.id, now_ms).await?;
         tx.commit().await?;
         return Ok(Status::Assigned);
     }
@@ -655,6 +657,7 @@ pub async fn apply_step(
         .await?;
         final_status = Status::Assigned;
     }
+    super::service_levels::recompute_request(&mut tx, row.id, now_ms).await?;
     tx.commit().await?;
     Ok(final_status)
 }

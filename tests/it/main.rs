@@ -8,4 +8,5 @@ mod catalogue;
 mod numbering;
 mod requesters;
 mod requests;
+mod service_levels;
 mod storage;

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod requesters;
 pub mod requests;
+pub mod service_levels;
 pub mod staff;
 
 use axum::Router;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(catalogue::routes())
         .merge(requesters::routes())
         .merge(requests::routes())
+        .merge(service_levels::routes())
         .merge(staff::routes())
         .split_for_parts();
     let openapi_json = serde_json::to_value(&openapi).unwrap_or_default();
