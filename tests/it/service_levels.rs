@@ -494,11 +494,11 @@ async fn the_queue_sorts_by_time_to_breach_and_filters_a16() {
     assert_eq!(status, StatusCode::OK, "{page}");
     assert_eq!(
         numbers(&page),
-        [first.clone(), second.clone(), waiting.clone()]
+        [first.as_str(), second.as_str(), waiting.as_str()]
     );
 
     let (_, one) = app.get("/api/v1/queue?limit=1", &app.agent).await;
-    assert_eq!(numbers(&one), [first.clone()]);
+    assert_eq!(numbers(&one), [first.as_str()]);
     let cursor = one["next_cursor"].as_str().unwrap();
     let (_, next) = app
         .get(
@@ -506,16 +506,16 @@ async fn the_queue_sorts_by_time_to_breach_and_filters_a16() {
             &app.agent,
         )
         .await;
-    assert_eq!(numbers(&next), [second.clone()]);
+    assert_eq!(numbers(&next), [second.as_str()]);
 
     app.set_now("2026-03-10T10:50:00-06:00[America/Mexico_City]");
     let (_, risk) = app.get("/api/v1/queue?at_risk=true", &app.agent).await;
-    assert_eq!(numbers(&risk), [first.clone()]);
+    assert_eq!(numbers(&risk), [first.as_str()]);
     app.set_now("2026-03-10T11:10:00-06:00[America/Mexico_City]");
     let (_, late) = app.get("/api/v1/queue?breached=true", &app.agent).await;
-    assert_eq!(numbers(&late), [first.clone()]);
+    assert_eq!(numbers(&late), [first.as_str()]);
     let (_, by_status) = app.get("/api/v1/queue?status=waiting", &app.agent).await;
-    assert_eq!(numbers(&by_status), [waiting.clone()]);
+    assert_eq!(numbers(&by_status), [waiting.as_str()]);
     let (_, by_assignee) = app
         .get(
             &format!("/api/v1/queue?assignee_id={}", app.engineer_mail_id),
