@@ -37,6 +37,9 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
     if staff_count > 0 {
         return Ok(None);
     }
+    crate::db::service_levels::ensure_calendar(db, now_ms)
+        .await
+        .map_err(internal)?;
     let units = crate::import::parse_units(include_str!("../data/units.csv").as_bytes())
         .map_err(|e| anyhow::anyhow!("seed units: {:?}", e))?;
     catalogue::import_units(db, &units).await?;

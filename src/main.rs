@@ -53,6 +53,8 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Service levels: recompute every open request's deadlines (after a calendar change).
+    SlaRecompute,
     /// Import units or the catalogue from CSV; nothing is written if any row is wrong.
     Import {
         #[command(subcommand)]
@@ -181,11 +183,26 @@ async fn main() -> anyhow::Result<()> {
             let _mail_workers =
                 ventanilla::mail::start_workers(&db, &mail, config.max_attachment_bytes).await?;
             let state = AppState::new(db, config);
+            ventanilla::db::service_levels::ensure_calendar(&state.db, now_ms)
+                .await
+                .map_err(describe)?;
             ventanilla::jobs::spawn_all(state.clone());
             ventanilla::serve(state, listener, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
+        }
+        Command::SlaRecompute => {
+            let db = open_database(&url).await?;
+            let started = std::time::Instant::now();
+            let count = db::service_levels::recompute_all(&db, now_ms)
+                .await
+                .map_err(describe)?;
+            println!(
+                "Plazos recalculados: {count} solicitudes en {} ms.",
+                started.elapsed().as_millis()
+            );
+            Ok(())
         }
         Command::Migrate => {
             let db = Db::connect(&url).await?;

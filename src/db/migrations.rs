@@ -31,6 +31,7 @@ macro_rules! migrations {
 migrations! {
     1 "foundation" "0001_foundation.sql",
     2 "outbox" "0002_outbox.sql",
+    3 "service_levels" "0003_service_levels.sql",
     4 "mail" "0004_mail.sql",
     6 "surveys_complaints" "0006_surveys_complaints.sql",
 }

@@ -374,6 +374,7 @@ pub(crate) async fn create_in(
         )
         .await?;
     }
+    super::service_levels::recompute_request(tx, request_id, now_ms).await?;
     // L6, A13: the acknowledgement with the number and the attention policy, in this transaction.
     crate::mail::outbound::acknowledge_in_tx(tx, request_id, &missing, now_ms).await?;
     Ok(number)
@@ -638,6 +639,7 @@ pub async fn apply_step_in(
             now_ms,
         )
         .await?;
+        super::service_levels::recompute_request(tx, row.id, now_ms).await?;
         return Ok(Status::Assigned);
     }
 
@@ -694,6 +696,7 @@ pub async fn apply_step_in(
         assign_in_tx(tx, row.id, to, area, input.assignee_id, actor, None, now_ms).await?;
         final_status = Status::Assigned;
     }
+    super::service_levels::recompute_request(tx, row.id, now_ms).await?;
     Ok(final_status)
 }
 

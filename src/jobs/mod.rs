@@ -3,6 +3,7 @@
 //! time; each pass is a public function that tests call directly with a set clock.
 
 pub mod reports;
+pub mod service_levels;
 pub mod surveys;
 
 use std::time::Duration;
@@ -18,5 +19,9 @@ pub fn node_name() -> String {
 /// Starts every background job; they run until the process ends.
 pub fn spawn_all(state: AppState) {
     let owner = node_name();
+    service_levels::spawn(
+        state.clone(),
+        Duration::from_secs(service_levels::DEFAULT_INTERVAL_SECS),
+    );
     tokio::spawn(surveys::run(state, owner, Duration::from_secs(15)));
 }

@@ -2,29 +2,18 @@
 
 use std::time::Duration;
 
-use ventanilla_domain::calendar::{Calendar, ipn_institutional_days, law_rest_days};
-
 use crate::db::outbox::try_lease;
+use crate::db::service_levels::load_calendar;
 use crate::db::surveys;
 use crate::state::AppState;
-
-/// The calendar the validation period is counted on: business hours with the rest days of the
-/// current and next year.
-pub fn validation_calendar(now: jiff::Timestamp) -> anyhow::Result<Calendar> {
-    let base = Calendar::ipn_default()?;
-    let year = now.to_zoned(base.zone().clone()).year();
-    let mut days = Vec::new();
-    for y in [year, year + 1] {
-        days.extend(law_rest_days(y));
-        days.extend(ipn_institutional_days(y));
-    }
-    Ok(base.with_exceptions(days)?)
-}
 
 /// One pass: dispatch new surveys, send due reminders, close what ran out. Returns the counts.
 pub async fn run_once(state: &AppState) -> anyhow::Result<(usize, usize, usize)> {
     let now = state.now();
-    let calendar = validation_calendar(now)?;
+    // The validation period is counted on the administrator's calendar, like the service levels.
+    let calendar = load_calendar(state.db.read(), now.as_millisecond())
+        .await
+        .map_err(describe)?;
     let settings = &state.config.survey;
     let now_ms = now.as_millisecond();
     let dispatched = surveys::dispatch_once(&state.db, &calendar, settings, now_ms)

@@ -9,5 +9,6 @@ mod mail;
 mod numbering;
 mod requesters;
 mod requests;
+mod service_levels;
 mod storage;
 mod surveys;

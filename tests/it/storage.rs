@@ -33,7 +33,13 @@ fn columns_from_sql(sql: &str) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     let mut table: Option<String> = None;
     for line in sql.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+        if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+            // `ALTER TABLE t ADD COLUMN c …` declares one column outside any CREATE TABLE.
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            if let [t, "ADD", "COLUMN", c, ..] = words.as_slice() {
+                out.insert((t.to_string(), c.to_string()));
+            }
+        } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
             table = rest.split_whitespace().next().map(String::from);
         } else if line.starts_with(')') {
             table = None;

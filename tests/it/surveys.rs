@@ -4,9 +4,9 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use ventanilla::db::service_levels::ipn_calendar_for;
 use ventanilla::db::surveys::{self, SurveySettings};
 use ventanilla::db::{complaints, outbox};
-use ventanilla::jobs::surveys::validation_calendar;
 
 use crate::helpers::{TestApp, assert_problem};
 
@@ -42,8 +42,7 @@ impl TestApp {
 
     async fn run_survey_jobs(&self) -> (usize, usize, usize) {
         let now = self.now_ms();
-        let calendar =
-            validation_calendar(jiff::Timestamp::from_millisecond(now).unwrap()).unwrap();
+        let calendar = ipn_calendar_for(2026).unwrap();
         let settings = SurveySettings::default();
         (
             surveys::dispatch_once(&self.db, &calendar, &settings, now)
@@ -632,8 +631,7 @@ async fn the_monthly_report_exports_and_is_mailed_once_on_the_first_business_day
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let at = |s: &str| s.parse::<jiff::Zoned>().unwrap().timestamp();
-    let calendar =
-        validation_calendar(at("2026-04-01T08:00:00-06:00[America/Mexico_City]")).unwrap();
+    let calendar = ipn_calendar_for(2026).unwrap();
     let send = |when: &'static str| {
         let calendar = calendar.clone();
         let db = app.db.clone();

@@ -13,5 +13,6 @@ pub mod identifiers;
 pub mod ids;
 pub mod lifecycle;
 pub mod permissions;
+pub mod service_level;
 pub mod service_order;
 pub mod survey;

@@ -8,6 +8,7 @@ pub mod mail;
 pub mod reports;
 pub mod requesters;
 pub mod requests;
+pub mod service_levels;
 pub mod staff;
 pub mod surveys;
 
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(mail::routes())
         .merge(requesters::routes())
         .merge(requests::routes())
+        .merge(service_levels::routes())
         .merge(staff::routes())
         .merge(surveys::routes())
         .merge(complaints::routes())

@@ -207,7 +207,8 @@ async fn create_request(
             ));
         }
         (Channel::ServiceOrder, Some(order)) => {
-            let calendar = crate::jobs::surveys::validation_calendar(state.now())?;
+            let calendar =
+                crate::db::service_levels::load_calendar(state.db.read(), state.now_ms()).await?;
             let accepted =
                 service_order::check(&order, state.now(), &calendar).map_err(|refusals| {
                     let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
