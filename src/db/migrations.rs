@@ -31,6 +31,7 @@ macro_rules! migrations {
 migrations! {
     1 "foundation" "0001_foundation.sql",
     2 "outbox" "0002_outbox.sql",
+    5 "web_sessions" "0005_web_sessions.sql",
 }
 
 /// An arbitrary constant that names our advisory lock.

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod requesters;
 pub mod requests;
 pub mod staff;
+pub mod web;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -49,7 +49,11 @@ const COLUMNS: &str = "id, topic, request_id, recipient, subject, body_text, bod
     message_id, status, attempts, next_attempt_at, last_error, created_at, sent_at";
 
 /// Writes a message inside the caller's transaction.
-pub async fn enqueue(tx: &mut AnyConnection, message: NewMessage<'_>, now_ms: i64) -> AppResult<i64> {
+pub async fn enqueue(
+    tx: &mut AnyConnection,
+    message: NewMessage<'_>,
+    now_ms: i64,
+) -> AppResult<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO outbox (topic, request_id, recipient, subject, body_text, body_html, headers,
             message_id, status, attempts, next_attempt_at, created_at)
@@ -69,7 +73,13 @@ pub async fn enqueue(tx: &mut AnyConnection, message: NewMessage<'_>, now_ms: i6
 }
 
 /// Claims up to `limit` due messages for `owner` until `now + lease_ms`.
-pub async fn claim(db: &Db, owner: &str, limit: i64, lease_ms: i64, now_ms: i64) -> AppResult<Vec<OutboxMessage>> {
+pub async fn claim(
+    db: &Db,
+    owner: &str,
+    limit: i64,
+    lease_ms: i64,
+    now_ms: i64,
+) -> AppResult<Vec<OutboxMessage>> {
     let lock = match db.engine {
         Engine::Postgres => " FOR UPDATE SKIP LOCKED",
         Engine::Sqlite => "",
@@ -109,7 +119,13 @@ pub async fn mark_sent(db: &Db, id: i64, owner: &str, now_ms: i64) -> AppResult<
 }
 
 /// A failed attempt: retried at `retry_at`, or given up (`None`) and left visible as failed.
-pub async fn mark_failed(db: &Db, id: i64, owner: &str, error: &str, retry_at: Option<i64>) -> AppResult<()> {
+pub async fn mark_failed(
+    db: &Db,
+    id: i64,
+    owner: &str,
+    error: &str,
+    retry_at: Option<i64>,
+) -> AppResult<()> {
     let (status, next) = match retry_at {
         Some(at) => ("pending", at),
         None => ("failed", 0),
@@ -136,7 +152,12 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 }
 
 /// Messages, newest first, optionally of one request or topic.
-pub async fn list(db: &Db, request_id: Option<i64>, topic: Option<&str>, limit: i64) -> AppResult<Vec<OutboxMessage>> {
+pub async fn list(
+    db: &Db,
+    request_id: Option<i64>,
+    topic: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<OutboxMessage>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM outbox
          WHERE ($1 = 0 OR request_id = $2) AND ($3 = '' OR topic = $3)
@@ -152,7 +173,13 @@ pub async fn list(db: &Db, request_id: Option<i64>, topic: Option<&str>, limit: 
 }
 
 /// Takes or renews the lease of a periodic job; true when `owner` holds it until `now + ttl`.
-pub async fn try_lease(db: &Db, job: &str, owner: &str, ttl_ms: i64, now_ms: i64) -> AppResult<bool> {
+pub async fn try_lease(
+    db: &Db,
+    job: &str,
+    owner: &str,
+    ttl_ms: i64,
+    now_ms: i64,
+) -> AppResult<bool> {
     let holder: Option<String> = sqlx::query_scalar(
         "INSERT INTO job_leases (name, owner, lease_until) VALUES ($1, $2, $3)
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until

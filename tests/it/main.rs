@@ -6,6 +6,7 @@ mod helpers;
 
 mod catalogue;
 mod numbering;
+mod pages;
 mod requesters;
 mod requests;
 mod storage;

@@ -125,9 +125,13 @@ async fn two_workers_never_claim_the_same_outbox_message_and_a_dead_workers_leas
     for m in &b {
         outbox::mark_sent(&db, m.id, "node-b", 3_000).await.unwrap();
     }
-    let none_yet = outbox::claim(&db, "node-c", 100, 60_000, 30_000).await.unwrap();
+    let none_yet = outbox::claim(&db, "node-c", 100, 60_000, 30_000)
+        .await
+        .unwrap();
     assert!(none_yet.is_empty());
-    let reclaimed = outbox::claim(&db, "node-c", 100, 60_000, 70_000).await.unwrap();
+    let reclaimed = outbox::claim(&db, "node-c", 100, 60_000, 70_000)
+        .await
+        .unwrap();
     assert_eq!(reclaimed.len(), a.len());
     assert!(reclaimed.iter().all(|m| m.attempts == 2));
 }
@@ -138,7 +142,21 @@ async fn a_periodic_job_lease_is_held_by_one_node_until_it_expires() {
     let dir = tempfile::tempdir().unwrap();
     let db = crate::helpers::fresh_db(dir.path()).await;
     assert!(try_lease(&db, "digest", "node-a", 60_000, 0).await.unwrap());
-    assert!(!try_lease(&db, "digest", "node-b", 60_000, 1_000).await.unwrap());
-    assert!(try_lease(&db, "digest", "node-a", 60_000, 2_000).await.unwrap(), "renewed");
-    assert!(try_lease(&db, "digest", "node-b", 60_000, 62_001).await.unwrap(), "expired");
+    assert!(
+        !try_lease(&db, "digest", "node-b", 60_000, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        try_lease(&db, "digest", "node-a", 60_000, 2_000)
+            .await
+            .unwrap(),
+        "renewed"
+    );
+    assert!(
+        try_lease(&db, "digest", "node-b", 60_000, 62_001)
+            .await
+            .unwrap(),
+        "expired"
+    );
 }

@@ -1,0 +1,118 @@
+// Ventanilla's pages work without this file; it adds results as you type, filling the person's
+// data from a search result, and the copy button. No libraries, no inline handlers (the CSP
+// allows scripts from this site only).
+(function () {
+  'use strict';
+
+  // Reloads a container (data-src, data-params) with the fragment for the form's current values.
+  function refresh(container) {
+    if (!container || !container.dataset.src) return;
+    var form = container.closest('form') || document;
+    var url = new URL(container.dataset.src, window.location.origin);
+    (container.dataset.params || '').split(',').forEach(function (name) {
+      if (!name) return;
+      var field = form.querySelector('[name="' + name + '"]:checked') ||
+        form.querySelector('[name="' + name + '"]:not([type=radio]):not([type=checkbox])');
+      if (field && field.value) url.searchParams.set(name, field.value);
+    });
+    var ticket = (container._ticket || 0) + 1;
+    container._ticket = ticket;
+    fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
+      .then(function (r) {
+        if (r.redirected || r.status === 401) { window.location.reload(); return ''; }
+        return r.ok ? r.text() : '';
+      })
+      .then(function (html) {
+        // Only the answer to the latest question is shown.
+        if (container._ticket === ticket) container.innerHTML = html;
+      })
+      .catch(function () { /* the form still works without the fragment */ });
+  }
+
+  function refreshTargets(el) {
+    (el.dataset.refresh || '').split(',').forEach(function (sel) {
+      if (sel) refresh(document.querySelector(sel));
+    });
+  }
+
+  document.addEventListener('input', function (e) {
+    var el = e.target;
+    if (!el.dataset || !el.dataset.refresh || el.type === 'radio' || el.tagName === 'SELECT') return;
+    clearTimeout(el._timer);
+    el._timer = setTimeout(function () { refreshTargets(el); }, 200);
+  });
+
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (el.dataset && el.dataset.refresh && (el.type === 'radio' || el.tagName === 'SELECT')) {
+      refreshTargets(el);
+    }
+  });
+
+  // Enter in a search box does not submit the whole script: it moves to the first result.
+  document.addEventListener('keydown', function (e) {
+    var el = e.target;
+    if (e.key !== 'Enter' || !el.dataset || !el.dataset.refresh || el.tagName !== 'INPUT') return;
+    if (el.type === 'radio' || el.type === 'checkbox') return;
+    e.preventDefault();
+    var target = document.querySelector((el.dataset.refresh || '').split(',')[0]);
+    var first = target && target.querySelector('button, input');
+    if (first) first.focus();
+  });
+
+  function setPersonState(selected) {
+    var state = document.getElementById('person-state');
+    if (state) state.textContent = selected ? state.dataset.selected : state.dataset.new;
+  }
+
+  document.addEventListener('click', function (e) {
+    var choice = e.target.closest('[data-fill]');
+    if (choice) {
+      var data = JSON.parse(choice.dataset.fill);
+      var form = choice.closest('form');
+      Object.keys(data).forEach(function (name) {
+        var field = form.querySelector('[name="' + name + '"]:not([type=radio])');
+        if (field) field.value = data[name] == null ? '' : data[name];
+      });
+      setPersonState(true);
+      ['#requester-history', '#service-panel', '#curp-check'].forEach(function (sel) {
+        refresh(document.querySelector(sel));
+      });
+      var name = form.querySelector('[name="full_name"]');
+      if (name) name.focus();
+      return;
+    }
+    if (e.target.id === 'clear-person') {
+      var f = e.target.closest('form');
+      ['requester_id', 'full_name', 'curp', 'boleta', 'employee_number', 'extension', 'email', 'phone', 'unit_id']
+        .forEach(function (n) { var x = f.querySelector('[name="' + n + '"]'); if (x) x.value = ''; });
+      var udi = f.querySelector('[name="udi_role"]');
+      if (udi) udi.value = 'none';
+      setPersonState(false);
+      document.getElementById('requester-history').innerHTML = '';
+      refresh(document.querySelector('#curp-check'));
+      refresh(document.querySelector('#service-panel'));
+      return;
+    }
+    var copy = e.target.closest('[data-copy]');
+    if (copy && navigator.clipboard) {
+      navigator.clipboard.writeText(copy.dataset.copy).then(function () {
+        copy.textContent = copy.dataset.copied;
+      });
+    }
+  });
+
+  document.addEventListener('DOMContentLoaded', function () {
+    // A re-rendered form (after an error) shows again what depended on the typed values.
+    var key = document.getElementById('f-idempotency_key');
+    if (key && !key.value && window.crypto && crypto.randomUUID) key.value = crypto.randomUUID();
+    document.querySelectorAll('[data-src]').forEach(function (c) {
+      var form = c.closest('form') || document;
+      var has = (c.dataset.params || '').split(',').some(function (n) {
+        var f = n && form.querySelector('[name="' + n + '"]');
+        return f && f.value;
+      });
+      if (has) refresh(c);
+    });
+  });
+})();
