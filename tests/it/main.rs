@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod browser;
 mod catalogue;
 mod numbering;
 mod pages;
