@@ -222,7 +222,6 @@ async fn browser_an_agent_registers_a_phone_request_an_engineer_solves_it_the_ag
     accessible(c, "login").await;
     sign_in(c, base, "agente.web").await;
     accessible(c, "home").await;
-    screenshot(c, "home-empty").await;
     c.goto(&format!("{base}/requests/new"))
         .await
         .expect("script");
@@ -364,7 +363,14 @@ async fn browser_the_coordinator_cancels_with_a_reason_and_the_script_flags_bad_
     .await;
     accessible(c, "script with a refusal").await;
     c.execute(
-        "document.getElementById('h-identify').scrollIntoView();",
+        "document.getElementById('h-person').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .expect("scroll");
+    screenshot(c, "script-curp").await;
+    c.execute(
+        "document.getElementById('h-service').scrollIntoView();",
         vec![],
     )
     .await

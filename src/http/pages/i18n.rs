@@ -167,6 +167,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Check the data with the person and correct it if it changed; changes are kept in its history.",
     ),
     ("person_new", "Persona nueva", "New person"),
+    (
+        "person_clear",
+        "Vaciar los datos para otra persona",
+        "Clear the data for another person",
+    ),
     ("person_selected", "Persona elegida", "Selected person"),
     ("full_name", "Nombre completo", "Full name"),
     ("curp", "CURP", "CURP"),
