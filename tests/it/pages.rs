@@ -492,3 +492,69 @@ async fn the_english_switch_changes_the_texts_and_the_lang_attribute() {
     assert!(home.body.contains("<html lang=\"en\">"));
     assert!(home.body.contains("Assigned to me"));
 }
+
+#[tokio::test]
+async fn the_request_page_offers_only_the_steps_the_role_may_take_from_the_status() {
+    let app = TestApp::spawn().await;
+    account(&app, "agente.web", Role::Agent, None).await;
+    account(&app, "coord.web", Role::Coordinator, None).await;
+    account(
+        &app,
+        "ing.web",
+        Role::Engineer,
+        Some("Monitoreo y Servicios Computacionales"),
+    )
+    .await;
+    account(
+        &app,
+        "ing.otra",
+        Role::Engineer,
+        Some("Conectividad y Transmisiones"),
+    )
+    .await;
+    let requester = app.requester(51, "none").await;
+    let number = app
+        .phone_request(requester, app.service_id("Correo electrónico").await)
+        .await;
+    let path = format!("/requests/{number}");
+    let offered = |body: &str| -> Vec<String> {
+        body.match_indices("id=\"do-")
+            .map(|(i, _)| body[i + 7..].split('"').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let mut agent = Browser::new(&app);
+    agent.sign_in("agente.web", PASSWORD).await;
+    let page = agent.get(&path).await;
+    assert_eq!(
+        offered(&page.body),
+        ["assign", "comment", "conditions"],
+        "an agent assigns, comments and changes conditions; no start, no cancel"
+    );
+    let mut coordinator = Browser::new(&app);
+    coordinator.sign_in("coord.web", PASSWORD).await;
+    let page = coordinator.get(&path).await;
+    assert!(offered(&page.body).contains(&"cancel".to_string()), "A15");
+    let mut engineer = Browser::new(&app);
+    engineer.sign_in("ing.web", PASSWORD).await;
+    let page = engineer.get(&path).await;
+    assert_eq!(offered(&page.body), ["start", "comment"]);
+    assert!(!page.body.contains("id=\"form-conditions\""));
+
+    // An engineer of another area is offered nothing, and a forged step is refused in Spanish.
+    let mut other = Browser::new(&app);
+    other.sign_in("ing.otra", PASSWORD).await;
+    let page = other.get(&path).await;
+    assert_eq!(offered(&page.body), ["comment"]);
+    let token = Browser::token(&page);
+    let refused = other
+        .post(&format!("{path}/step/start"), &[("csrf", &token)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("Sólo un ingeniero del área asignada"),
+        "{}",
+        refused.body
+    );
+    let (_, detail) = app.get(&format!("/api/v1{path}"), &app.agent).await;
+    assert_eq!(detail["status"], "assigned");
+}

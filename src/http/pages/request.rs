@@ -96,15 +96,27 @@ pub struct ShowQuery {
     done: Option<String>,
 }
 
+/// A form on the page that was refused: its errors, what was typed, and the problem's status.
+struct Refused<'a> {
+    errors: FieldErrors,
+    form_id: &'a str,
+    typed: &'a FormFields,
+    status: StatusCode,
+}
+
 async fn page_for(
     state: &AppState,
     page: &Page,
     number: &str,
     notice: ShowQuery,
-    errors: &FieldErrors,
-    error_step: Option<&str>,
-    typed: &FormFields,
+    refused: Option<Refused<'_>>,
 ) -> PageResult {
+    let no_typed = FormFields(Vec::new());
+    let (errors, error_step, typed, status) = match &refused {
+        Some(r) => (r.errors.clone(), Some(r.form_id), r.typed, r.status),
+        None => (FieldErrors::new(), None, &no_typed, StatusCode::OK),
+    };
+    let errors = &errors;
     let detail = requests::get(&state.db, number)
         .await?
         .ok_or_else(|| PageError(requests::unknown_number(number)))?;
@@ -228,11 +240,6 @@ async fn page_for(
     ctx.insert("errors", minijinja::Value::from_serialize(errors));
     ctx.insert("error_step", error_step.into());
     ctx.insert("v", minijinja::Value::from_serialize(typed.values()));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     Ok(render(status, "request.html", ctx.into()))
 }
 
@@ -244,16 +251,7 @@ pub async fn show(
 ) -> PageResult {
     page.require(Action::ViewRequests)?;
     let number = parse_number(&number)?;
-    page_for(
-        &state,
-        &page,
-        &number,
-        query,
-        &FieldErrors::new(),
-        None,
-        &FormFields(Vec::new()),
-    )
-    .await
+    page_for(&state, &page, &number, query, None).await
 }
 
 /// Re-renders the page with the error beside the form that caused it and what was typed.
@@ -265,18 +263,20 @@ async fn again(
     form_id: &str,
     form: &FormFields,
 ) -> PageResult {
+    // The page says what went wrong with the status of the problem (403, 409, 422…).
+    let status = error
+        .problem()
+        .map(|p| p.status)
+        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
     let mut errors = FieldErrors::new();
     file_error(&mut errors, error)?;
-    page_for(
-        state,
-        page,
-        number,
-        ShowQuery::default(),
-        &errors,
-        Some(form_id),
-        form,
-    )
-    .await
+    let refused = Refused {
+        errors,
+        form_id,
+        typed: form,
+        status,
+    };
+    page_for(state, page, number, ShowQuery::default(), Some(refused)).await
 }
 
 pub async fn step(
