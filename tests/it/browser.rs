@@ -376,6 +376,27 @@ async fn browser_the_coordinator_cancels_with_a_reason_and_the_script_flags_bad_
     .await
     .expect("scroll");
     screenshot(c, "script-refused").await;
+
+    // The session expires mid-call: registering leads to sign-in, and back to the script with
+    // what was typed.
+    type_into(c, "#f-subject", "Quiere publicar su sitio").await;
+    sqlx::query("DELETE FROM web_sessions")
+        .execute(app.db.write())
+        .await
+        .expect("expire the session");
+    click(c, "#register").await;
+    css(c, "#sign-in").await;
+    type_into(c, "#username", "agente.web").await;
+    type_into(c, "#password", PASSWORD).await;
+    click(c, "#sign-in").await;
+    css(c, "#script").await;
+    let subject = css(c, "#f-subject")
+        .await
+        .prop("value")
+        .await
+        .expect("subject")
+        .unwrap_or_default();
+    assert_eq!(subject, "Quiere publicar su sitio");
     sign_out(c).await;
 
     sign_in(c, base, "coord.web").await;

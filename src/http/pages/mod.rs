@@ -226,13 +226,24 @@ impl FromRequestParts<AppState> for Page {
                 let next = if parts.method == axum::http::Method::GET && !path.starts_with("/ui/") {
                     path
                 } else {
-                    "/".into()
+                    // A form sent after the session expired: back to the page it came from,
+                    // which refills itself from the tab's draft.
+                    same_origin_referer(&parts.headers).unwrap_or_else(|| "/".into())
                 };
                 let target = format!("/login?next={}", urlencode(&next));
                 Err(Redirect::to(&target).into_response())
             }
         }
     }
+}
+
+/// The path of the `Referer` when it is a page of this site.
+fn same_origin_referer(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer.split_once("://")?.1;
+    let path = rest.strip_prefix(host)?;
+    (path.starts_with('/') && !path.starts_with("//")).then(|| path.to_string())
 }
 
 pub fn urlencode(text: &str) -> String {

@@ -102,7 +102,42 @@
     }
   });
 
+  // The script's fields are kept in this tab while the agent types, so a session that expired
+  // mid-call loses nothing: after signing in again the page comes back filled. The draft is
+  // dropped once the request (or referral) is recorded, and ignored after 30 minutes.
+  var DRAFT = 'ventanilla-script-draft';
+
+  function saveDraft(form) {
+    var data = {};
+    new FormData(form).forEach(function (v, k) {
+      if (k !== 'csrf' && typeof v === 'string') data[k] = v;
+    });
+    try { sessionStorage.setItem(DRAFT, JSON.stringify({ at: Date.now(), data: data })); } catch (e) { /* storage off */ }
+  }
+
+  function restoreDraft(form) {
+    var draft = null;
+    try { draft = JSON.parse(sessionStorage.getItem(DRAFT) || 'null'); } catch (e) { draft = null; }
+    if (!draft || Date.now() - draft.at > 30 * 60 * 1000) return;
+    Object.keys(draft.data).forEach(function (name) {
+      var field = form.querySelector('[name="' + name + '"]:not([type=radio]):not([type=checkbox])');
+      if (field) field.value = draft.data[name];
+    });
+    var state = document.getElementById('person-state');
+    if (state && draft.data.requester_id) state.textContent = state.dataset.selected;
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    if (document.getElementById('created-number') || document.getElementById('referral-done')) {
+      try { sessionStorage.removeItem(DRAFT); } catch (e) { /* storage off */ }
+    }
+    var script = document.getElementById('script');
+    if (script) {
+      // A form the server sent back with errors already holds what was typed.
+      if (!document.getElementById('form-errors')) restoreDraft(script);
+      script.addEventListener('input', function () { saveDraft(script); });
+      script.addEventListener('change', function () { saveDraft(script); });
+    }
     // A re-rendered form (after an error) shows again what depended on the typed values.
     var key = document.getElementById('f-idempotency_key');
     if (key && !key.value && window.crypto && crypto.randomUUID) key.value = crypto.randomUUID();
