@@ -399,6 +399,10 @@ async fn the_script_registers_a_request_and_an_ineligible_person_is_refused_with
         .next()
         .unwrap_or("");
     assert!(home.body.contains(number));
+    // The counts the home page fetches again every 30 seconds.
+    let live = browser.get("/ui/home").await;
+    assert!(live.body.contains("id=\"count-open\">1<"), "{}", live.body);
+    assert!(live.body.contains(number));
     let found = browser.get("/search?q=boxo+CORREO").await;
     assert!(found.body.contains(number), "{}", found.body);
     let requester: i64 = sqlx::query_scalar("SELECT id FROM requesters")
@@ -557,4 +561,97 @@ async fn the_request_page_offers_only_the_steps_the_role_may_take_from_the_statu
     );
     let (_, detail) = app.get(&format!("/api/v1{path}"), &app.agent).await;
     assert_eq!(detail["status"], "assigned");
+}
+
+#[tokio::test]
+async fn an_unticked_requirement_leaves_the_request_to_confirm_until_the_agent_confirms_it_v5() {
+    let app = TestApp::spawn().await;
+    account(&app, "agente.web", Role::Agent, None).await;
+    let area = db::catalogue::list_areas(&app.db)
+        .await
+        .ok()
+        .and_then(|areas| {
+            areas
+                .into_iter()
+                .find(|a| a.name == "Monitoreo y Servicios Computacionales")
+        })
+        .map(|a| ventanilla_domain::ids::AreaId(a.id))
+        .expect("area");
+    let sheet = ventanilla_domain::catalogue::SheetContent {
+        area_id: area,
+        eligibility: ventanilla_domain::catalogue::Eligibility::Open,
+        requirements: vec!["Oficio firmado".into(), "Número de extensión".into()],
+        first_level_tests: vec!["Verificar que la cuenta existe".into()],
+        required_attachments: vec![],
+        capacity: String::new(),
+        response_target_minutes: 60,
+        resolution_target_minutes: 240,
+        attention_policy: String::new(),
+        procedure_refs: vec![],
+    };
+    let service = db::catalogue::create_service(&app.db, "Respaldo de buzón", sheet, None, 0)
+        .await
+        .ok()
+        .expect("service")
+        .0
+        .to_string();
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut browser = Browser::new(&app);
+    browser.sign_in("agente.web", PASSWORD).await;
+    let panel = browser
+        .get(&format!(
+            "/ui/service-panel?service_id={service}&udi_role=none&channel=phone"
+        ))
+        .await;
+    assert!(
+        panel.body.contains("Oficio firmado")
+            && panel.body.contains("Verificar que la cuenta existe")
+    );
+    let token = Browser::token(&browser.get("/requests/new").await);
+    let mut form = script_form(&token, "BOXW310820HNERXN09", &unit);
+    form.retain(|(k, _)| *k != "subject");
+    form.extend([
+        ("subject", "Respaldo del buzón"),
+        ("service_id", service.as_str()),
+        ("req", "Número de extensión"),
+        ("test", "Verificar que la cuenta existe"),
+    ]);
+    let created = browser.post("/requests/new", &form).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.location.expect("location");
+    let page = browser.get(&location).await;
+    assert!(page.body.contains("Requisitos por confirmar"), "V5");
+    assert!(page.body.contains("id=\"do-confirm_requirements\""));
+    let number = location
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let token = Browser::token(&page);
+    let confirmed = browser
+        .post(
+            &format!("/requests/{number}/step/confirm_requirements"),
+            &[
+                ("csrf", token.as_str()),
+                ("req", "Oficio firmado"),
+                ("req", "Número de extensión"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        confirmed.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        confirmed.body
+    );
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    assert_eq!(detail["status"], "assigned", "{detail}");
+    assert_eq!(
+        detail["timeline"][0]["payload"]["first_level_tests"][0]["test"],
+        "Verificar que la cuenta existe",
+        "A4: the tests run are kept"
+    );
 }

@@ -84,7 +84,7 @@ async fn queue(
     })
 }
 
-pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
+async fn queues(state: &AppState, page: &Page) -> Result<Vec<Queue>, PageError> {
     let role = page.staff.role;
     let open = |limit| ListFilter {
         open_only: true,
@@ -94,8 +94,8 @@ pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
     let mut queues = Vec::new();
     queues.push(
         queue(
-            &state,
-            &page,
+            state,
+            page,
             "mine",
             ListFilter {
                 assignee_id: Some(StaffId(page.staff.id.0)),
@@ -107,8 +107,8 @@ pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
     if let (Role::Engineer, Some(area)) = (role, page.staff.area_id) {
         queues.push(
             queue(
-                &state,
-                &page,
+                state,
+                page,
                 "area",
                 ListFilter {
                     area_id: Some(area),
@@ -126,8 +126,8 @@ pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
         ] {
             queues.push(
                 queue(
-                    &state,
-                    &page,
+                    state,
+                    page,
                     id,
                     ListFilter {
                         statuses: vec![status],
@@ -137,11 +137,24 @@ pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
                 .await?,
             );
         }
-        queues.push(queue(&state, &page, "open", open(20)).await?);
+        queues.push(queue(state, page, "open", open(20)).await?);
     }
+    Ok(queues)
+}
+
+pub async fn home(State(state): State<AppState>, page: Page) -> PageResult {
+    let queues = queues(&state, &page).await?;
     let mut ctx = page.context("title_home");
     ctx.insert("queues", minijinja::Value::from_serialize(&queues));
     Ok(render(StatusCode::OK, "home.html", ctx.into()))
+}
+
+/// The queues alone, which the home page fetches again every 30 seconds (live counts).
+pub async fn home_queues(State(state): State<AppState>, page: Page) -> PageResult {
+    let queues = queues(&state, &page).await?;
+    let mut ctx = super::base_context(page.lang, "", "");
+    ctx.insert("queues", minijinja::Value::from_serialize(&queues));
+    Ok(render(StatusCode::OK, "home_queues.html", ctx.into()))
 }
 
 #[derive(Deserialize)]

@@ -83,6 +83,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     // Home
     ("title_home", "Inicio", "Home"),
     ("home_heading", "Pendientes", "Work to do"),
+    (
+        "home_live",
+        "Las colas se actualizan solas cada 30 segundos.",
+        "The queues refresh themselves every 30 seconds.",
+    ),
     ("queue_mine", "Asignadas a mí", "Assigned to me"),
     ("queue_area", "De mi área", "My area's"),
     (

@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/catalogue", get(browse::catalogue))
         .route("/catalogue/{id}", get(browse::service))
         .route("/requesters/{id}", get(browse::requester))
+        .route("/ui/home", get(browse::home_queues))
         .route("/ui/requesters", get(script::requester_results))
         .route("/ui/curp", get(script::curp_check))
         .route("/ui/services", get(script::service_results))
@@ -61,10 +62,14 @@ pub fn router() -> Router<AppState> {
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let files: [(&str, &str); 16] = [
+    let files: [(&str, &str); 17] = [
         ("base.html", include_str!("templates/base.html")),
         ("login.html", include_str!("templates/login.html")),
         ("home.html", include_str!("templates/home.html")),
+        (
+            "home_queues.html",
+            include_str!("templates/home_queues.html"),
+        ),
         ("list.html", include_str!("templates/list.html")),
         ("script.html", include_str!("templates/script.html")),
         ("referral.html", include_str!("templates/referral.html")),

@@ -141,7 +141,11 @@
     // A re-rendered form (after an error) shows again what depended on the typed values.
     var key = document.getElementById('f-idempotency_key');
     if (key && !key.value && window.crypto && crypto.randomUUID) key.value = crypto.randomUUID();
-    document.querySelectorAll('[data-src]').forEach(function (c) {
+    // Containers with data-poll refresh themselves while the tab is visible (the home queues).
+    document.querySelectorAll('[data-poll]').forEach(function (c) {
+      setInterval(function () { if (!document.hidden) refresh(c); }, 1000 * Number(c.dataset.poll));
+    });
+    document.querySelectorAll('[data-src]:not([data-poll])').forEach(function (c) {
       var form = c.closest('form') || document;
       var has = (c.dataset.params || '').split(',').some(function (n) {
         var f = n && form.querySelector('[name="' + n + '"]');
