@@ -591,7 +591,6 @@ async fn an_unticked_requirement_leaves_the_request_to_confirm_until_the_agent_c
     };
     let service = db::catalogue::create_service(&app.db, "Respaldo de buzón", sheet, None, 0)
         .await
-        .ok()
         .expect("service")
         .0
         .to_string();
