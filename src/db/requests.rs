@@ -1096,13 +1096,3 @@ pub async fn search(db: &Db, text: &str, filter: &ListFilter) -> AppResult<Vec<R
     let rows = query.fetch_all(db.read()).await?;
     Ok(rows.iter().map(SummaryRow::summary).collect())
 }
-
-/// How many requests are in each of `statuses`, for the counts on the home page.
-pub async fn count_by_status(db: &Db, status: Status) -> AppResult<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE status = $1")
-            .bind(status.code())
-            .fetch_one(db.read())
-            .await?,
-    )
-}
