@@ -33,6 +33,7 @@ migrations! {
     2 "outbox" "0002_outbox.sql",
     3 "service_levels" "0003_service_levels.sql",
     4 "mail" "0004_mail.sql",
+    5 "web_sessions" "0005_web_sessions.sql",
     6 "surveys_complaints" "0006_surveys_complaints.sql",
 }
 

@@ -22,6 +22,7 @@ pub mod requests;
 pub mod service_levels;
 pub mod staff;
 pub mod surveys;
+pub mod web;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1063,3 +1063,77 @@ pub async fn possible_duplicates(
     .fetch_all(db.read())
     .await?)
 }
+
+/// SQL that folds a text column the way `fold_for_search` folds the query: lower case, accents
+/// removed. Nested `replace` works on both engines (SQLite's `lower` leaves non-ASCII letters
+/// alone, hence the capitals too).
+fn fold_sql(expr: &str) -> String {
+    let pairs = [
+        ("á", "a"),
+        ("é", "e"),
+        ("í", "i"),
+        ("ó", "o"),
+        ("ú", "u"),
+        ("ü", "u"),
+        ("ñ", "n"),
+        ("Á", "a"),
+        ("É", "e"),
+        ("Í", "i"),
+        ("Ó", "o"),
+        ("Ú", "u"),
+        ("Ü", "u"),
+        ("Ñ", "n"),
+    ];
+    let mut sql = format!("lower({expr})");
+    for (from, to) in pairs {
+        sql = format!("replace({sql}, '{from}', '{to}')");
+    }
+    sql
+}
+
+/// Search for the web pages: every word of `text` must appear, accent- and case-insensitively,
+/// in the number, subject, description or requester's name. A LIKE over text folded at query
+/// time: a full scan, fine for tens of thousands of requests; a full-text index comes later.
+pub async fn search(db: &Db, text: &str, filter: &ListFilter) -> AppResult<Vec<RequestSummary>> {
+    let folded = super::fold_for_search(text);
+    let haystack = fold_sql(
+        "q.number || ' ' || q.subject || ' ' || q.description || ' ' || COALESCE(r.full_name, '')",
+    );
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    for word in folded.split_whitespace().take(8) {
+        binds.push(format!("%{}%", super::like_escape(word)));
+        conditions.push(format!("{haystack} LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if !filter.statuses.is_empty() {
+        let mut placeholders = Vec::new();
+        for status in &filter.statuses {
+            binds.push(status.code().to_string());
+            placeholders.push(format!("${}", binds.len()));
+        }
+        conditions.push(format!("q.status IN ({})", placeholders.join(", ")));
+    }
+    if let Some(area) = filter.area_id {
+        // An integer from our own type, not user text.
+        conditions.push(format!("q.area_id = {}", area.0));
+    }
+    if let Some(channel) = filter.channel {
+        binds.push(channel.code().to_string());
+        conditions.push(format!("q.channel = ${}", binds.len()));
+    }
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "{SUMMARY_SELECT}{where_clause} ORDER BY q.id DESC LIMIT {}",
+        filter.limit.clamp(1, 200)
+    );
+    let mut query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
+    for v in binds {
+        query = query.bind(v);
+    }
+    let rows = query.fetch_all(db.read()).await?;
+    Ok(rows.iter().map(SummaryRow::summary).collect())
+}

@@ -1,7 +1,9 @@
-//! HTTP: the JSON API under `/api/v1`, health probes, and the extractors they share.
+//! HTTP: the JSON API under `/api/v1`, the agents' web pages, health probes, and the extractors
+//! they share.
 
 pub mod api;
 pub mod extract;
+pub mod pages;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -16,6 +18,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_attachment_bytes + 64 * 1024;
     Router::new()
         .merge(api::router())
+        .merge(pages::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(not_found)

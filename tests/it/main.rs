@@ -4,9 +4,11 @@
 
 mod helpers;
 
+mod browser;
 mod catalogue;
 mod mail;
 mod numbering;
+mod pages;
 mod requesters;
 mod requests;
 mod service_levels;
