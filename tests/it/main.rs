@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod bench;
 mod catalogue;
 mod numbering;
 mod requesters;
