@@ -1,5 +1,6 @@
 //! Ventanilla: the service desk that runs procedure CGSI-PO-01. See docs/ARCHITECTURE.md.
 
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -1,4 +1,4 @@
-//! The `ventanilla` command: serve, migrate, user, import.
+//! The `ventanilla` command: serve, migrate, user, import, bench.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +60,8 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Generate a data set, load a server in this process over HTTP and report the figures.
+    Bench(ventanilla::bench::BenchArgs),
 }
 
 #[derive(Subcommand)]
@@ -204,6 +206,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Bench(args) => ventanilla::bench::run(args, cli.database).await,
         Command::Migrate => {
             let db = Db::connect(&url).await?;
             let applied = db::migrations::run(&db).await?;

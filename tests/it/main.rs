@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod bench;
 mod browser;
 mod catalogue;
 mod mail;

@@ -1,0 +1,214 @@
+//! Load over HTTP: a fixed number of clients each send one request after another for a fixed
+//! time; every answer's latency is recorded and summarised as throughput and percentiles.
+//!
+//! Scenarios are a table: a name, a description, the expected status and a function that builds
+//! the HTTP request. A new endpoint (the queue, full-text search, the request page) is one more row.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use super::system;
+
+/// What the scenarios need: the server, a token, and samples of existing data.
+pub struct LoadContext {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+    /// Numbers of existing requests, to read.
+    pub numbers: Vec<String>,
+    /// (requester id, service id) pairs the requester is eligible for, to create requests.
+    pub pairs: Vec<(i64, i64)>,
+}
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub expect: u16,
+    pub build: fn(&LoadContext, &mut StdRng) -> reqwest::RequestBuilder,
+}
+
+/// Every scenario the harness knows, in the order they run.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "create",
+        what: "POST /api/v1/requests (durable registration, answered with the detail)",
+        expect: 201,
+        build: create_request,
+    },
+    Scenario {
+        name: "get",
+        what: "GET /api/v1/requests/{number} (the request with its timeline)",
+        expect: 200,
+        build: get_request,
+    },
+    Scenario {
+        name: "list",
+        what: "GET /api/v1/requests?open=true (the newest 50 open requests)",
+        expect: 200,
+        build: list_open,
+    },
+];
+
+fn create_request(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
+    let (requester, service) = ctx.pairs[rng.random_range(0..ctx.pairs.len())];
+    ctx.client
+        .post(format!("{}/api/v1/requests", ctx.base))
+        .bearer_auth(&ctx.token)
+        .json(&json!({
+            "channel": "phone",
+            "requester_id": requester,
+            "service_id": service,
+            "subject": "No puedo entrar a mi correo institucional",
+            "description": "Desde ayer el correo rechaza mi contraseña; ya reinicié el equipo.",
+        }))
+}
+
+fn get_request(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
+    let number = &ctx.numbers[rng.random_range(0..ctx.numbers.len())];
+    ctx.client
+        .get(format!("{}/api/v1/requests/{number}", ctx.base))
+        .bearer_auth(&ctx.token)
+}
+
+fn list_open(ctx: &LoadContext, _rng: &mut StdRng) -> reqwest::RequestBuilder {
+    ctx.client
+        .get(format!("{}/api/v1/requests?open=true", ctx.base))
+        .bearer_auth(&ctx.token)
+}
+
+/// The summary of one scenario at one concurrency.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Measured {
+    pub scenario: &'static str,
+    pub clients: usize,
+    pub seconds: f64,
+    pub ok: u64,
+    pub errors: u64,
+    /// The first unexpected answer, to explain errors.
+    pub first_error: Option<String>,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// The largest resident memory seen while this scenario ran.
+    pub rss_max_kib: u64,
+}
+
+/// Runs `scenario` with `clients` concurrent clients for `duration`, after a short warm-up whose
+/// answers are not counted.
+pub async fn run(
+    ctx: Arc<LoadContext>,
+    scenario: &'static Scenario,
+    clients: usize,
+    duration: Duration,
+) -> Measured {
+    let warmup = Duration::from_millis(500);
+    let started = Instant::now();
+    let measure_from = started + warmup;
+    let deadline = measure_from + duration;
+    let rss_max = Arc::new(AtomicU64::new(system::rss_kib()));
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let rss_max = rss_max.clone();
+        let running = running.clone();
+        tokio::spawn(async move {
+            while running.load(Ordering::Relaxed) {
+                rss_max.fetch_max(system::rss_kib(), Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let mut workers = Vec::with_capacity(clients);
+    for worker in 0..clients {
+        let ctx = ctx.clone();
+        workers.push(tokio::spawn(async move {
+            let mut rng = StdRng::seed_from_u64(worker as u64 * 7919 + 17);
+            let mut latencies: Vec<u32> = Vec::with_capacity(4096);
+            let mut errors = 0_u64;
+            let mut first_error = None;
+            loop {
+                let sent = Instant::now();
+                if sent >= deadline {
+                    break;
+                }
+                let outcome = (scenario.build)(&ctx, &mut rng).send().await;
+                let (good, detail) = match outcome {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let body = response.bytes().await;
+                        match body {
+                            Ok(_) if status == scenario.expect => (true, None),
+                            Ok(body) => (
+                                false,
+                                Some(format!(
+                                    "{status}: {}",
+                                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                                )),
+                            ),
+                            Err(e) => (false, Some(e.to_string())),
+                        }
+                    }
+                    Err(e) => (false, Some(e.to_string())),
+                };
+                if sent < measure_from {
+                    continue;
+                }
+                if good {
+                    let micros = sent.elapsed().as_micros();
+                    latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                } else {
+                    errors += 1;
+                    if first_error.is_none() {
+                        first_error = detail;
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut all: Vec<u32> = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    for worker in workers {
+        if let Ok((latencies, e, first)) = worker.await {
+            all.extend(latencies);
+            errors += e;
+            if first_error.is_none() {
+                first_error = first;
+            }
+        }
+    }
+    running.store(false, Ordering::Relaxed);
+    let _ = sampler.await;
+    let seconds = Instant::now()
+        .saturating_duration_since(measure_from)
+        .as_secs_f64();
+    all.sort_unstable();
+    let percentile = |p: f64| -> f64 {
+        if all.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p * all.len() as f64).ceil() as usize).clamp(1, all.len());
+        f64::from(all[rank - 1]) / 1000.0
+    };
+    Measured {
+        scenario: scenario.name,
+        clients,
+        seconds,
+        ok: all.len() as u64,
+        errors,
+        first_error,
+        per_second: all.len() as f64 / seconds.max(0.001),
+        p50_ms: percentile(0.50),
+        p95_ms: percentile(0.95),
+        p99_ms: percentile(0.99),
+        max_ms: percentile(1.0),
+        rss_max_kib: rss_max.load(Ordering::Relaxed),
+    }
+}
