@@ -16,9 +16,9 @@ use crate::pages::{PASSWORD, account};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-struct Driver {
+pub(crate) struct Driver {
     process: Child,
-    client: Client,
+    pub(crate) client: Client,
     _profile: tempfile::TempDir,
 }
 
@@ -36,7 +36,7 @@ fn chromium_binary() -> Option<&'static str> {
 }
 
 /// Starts chromedriver on a free port and opens a headless Chromium session with a fresh profile.
-async fn start() -> Option<Driver> {
+pub(crate) async fn start() -> Option<Driver> {
     let (Some(binary), true) = (
         chromium_binary(),
         std::path::Path::new("/usr/bin/chromedriver").exists(),
@@ -95,7 +95,7 @@ async fn start() -> Option<Driver> {
     })
 }
 
-async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
+pub(crate) async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(WAIT)
         .for_element(Locator::Css(selector))
@@ -104,7 +104,7 @@ async fn css(c: &Client, selector: &str) -> fantoccini::elements::Element {
 }
 
 /// Waits until the element's text contains `needle`; returns the text.
-async fn text_contains(c: &Client, selector: &str, needle: &str) -> String {
+pub(crate) async fn text_contains(c: &Client, selector: &str, needle: &str) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
         let text = match c.find(Locator::Css(selector)).await {
@@ -122,13 +122,13 @@ async fn text_contains(c: &Client, selector: &str, needle: &str) -> String {
     }
 }
 
-async fn type_into(c: &Client, selector: &str, text: &str) {
+pub(crate) async fn type_into(c: &Client, selector: &str, text: &str) {
     let field = css(c, selector).await;
     field.clear().await.expect("clear");
     field.send_keys(text).await.expect("type");
 }
 
-async fn click(c: &Client, selector: &str) {
+pub(crate) async fn click(c: &Client, selector: &str) {
     css(c, selector).await.click().await.expect("click");
 }
 
@@ -162,7 +162,7 @@ fn axe_source() -> Option<String> {
 
 /// Runs axe-core on the current page (WCAG 2.0/2.1 A and AA rules): no serious or critical
 /// violation may remain.
-async fn accessible(c: &Client, page: &str) {
+pub(crate) async fn accessible(c: &Client, page: &str) {
     let Some(source) = axe_source() else { return };
     c.execute(&format!("{source}\nreturn true;"), vec![])
         .await

@@ -13,7 +13,7 @@ use ventanilla::mail::{self, ImapConfig, InboundPolicy, MailArgs, Security, Serv
 use crate::helpers::TestApp;
 
 /// The end-to-end tests share one set of ports; they run one at a time.
-static MAIL_SERVERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static MAIL_SERVERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn policy() -> InboundPolicy {
     InboundPolicy {
@@ -42,7 +42,7 @@ async fn detail(app: &TestApp, number: &str) -> Value {
     body
 }
 
-async fn set_email(app: &TestApp, requester: i64, email: &str) {
+pub(crate) async fn set_email(app: &TestApp, requester: i64, email: &str) {
     sqlx::query("UPDATE requesters SET email = $1 WHERE id = $2")
         .bind(email)
         .bind(requester)
@@ -391,13 +391,13 @@ async fn a_phone_request_is_acknowledged_with_its_number_and_attention_policy_l6
 
 // ---- end to end against real Postfix + Dovecot ----
 
-struct Servers {
+pub(crate) struct Servers {
     root: PathBuf,
     smtp: u16,
-    submission: u16,
+    pub(crate) submission: u16,
     imap: u16,
     ports: [u16; 5],
-    ca: PathBuf,
+    pub(crate) ca: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -424,7 +424,7 @@ fn run_script(args: &[&str], ports: [u16; 5]) -> String {
 }
 
 impl Servers {
-    fn start(base: u16) -> Servers {
+    pub(crate) fn start(base: u16) -> Servers {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("mail");
         let ports = [base, base + 1, base + 2, base + 3, base + 4];
@@ -483,7 +483,7 @@ async fn send_plain(port: u16, raw: &[u8], from: &str, to: &str) {
 }
 
 /// Every message in a user's INBOX (not flagged).
-async fn mailbox(servers: &Servers, user: &str) -> Vec<Vec<u8>> {
+pub(crate) async fn mailbox(servers: &Servers, user: &str) -> Vec<Vec<u8>> {
     use futures_util::TryStreamExt;
     let mut session = mail::imap::connect(&servers.imap(user))
         .await
@@ -513,7 +513,7 @@ async fn mailbox(servers: &Servers, user: &str) -> Vec<Vec<u8>> {
     raws
 }
 
-async fn wait_for<F, Fut, T>(what: &str, timeout: Duration, mut probe: F) -> T
+pub(crate) async fn wait_for<F, Fut, T>(what: &str, timeout: Duration, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -546,7 +546,7 @@ fn subjects(raws: &[Vec<u8>]) -> Vec<String> {
         .collect()
 }
 
-fn mail_args(servers: &Servers) -> MailArgs {
+pub(crate) fn mail_args(servers: &Servers) -> MailArgs {
     use clap::Parser;
     #[derive(Parser)]
     struct Wrapper {

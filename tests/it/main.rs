@@ -14,4 +14,5 @@ mod requesters;
 mod requests;
 mod service_levels;
 mod storage;
+mod survey_by_mail;
 mod surveys;

@@ -16,7 +16,7 @@ impl TestApp {
     }
 
     /// Drives a new request of `requester` to `validating`; returns its number.
-    async fn verified_request(&self, requester: i64) -> String {
+    pub(crate) async fn verified_request(&self, requester: i64) -> String {
         let service = self.service_id("Correo electrónico").await;
         let number = self.phone_request(requester, service).await;
         let path = |step: &str| format!("/api/v1/requests/{number}/actions/{step}");
@@ -40,7 +40,7 @@ impl TestApp {
         number
     }
 
-    async fn run_survey_jobs(&self) -> (usize, usize, usize) {
+    pub(crate) async fn run_survey_jobs(&self) -> (usize, usize, usize) {
         let now = self.now_ms();
         let calendar = ipn_calendar_for(2026).unwrap();
         let settings = SurveySettings::default();
@@ -55,7 +55,7 @@ impl TestApp {
         )
     }
 
-    async fn request(&self, number: &str) -> Value {
+    pub(crate) async fn request(&self, number: &str) -> Value {
         self.get(&format!("/api/v1/requests/{number}"), &self.agent)
             .await
             .1

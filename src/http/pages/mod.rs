@@ -11,6 +11,7 @@ mod browse;
 pub mod i18n;
 mod request;
 mod script;
+mod survey;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{number}/step/{step}", post(request::step))
         .route("/requests/{number}/comment", post(request::comment))
         .route("/requests/{number}/conditions", post(request::conditions))
+        .route("/encuesta/{token}", get(survey::show).post(survey::answer))
         .route("/search", get(browse::search))
         .route("/catalogue", get(browse::catalogue))
         .route("/catalogue/{id}", get(browse::service))
@@ -62,7 +64,7 @@ pub fn router() -> Router<AppState> {
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let files: [(&str, &str); 17] = [
+    let files: [(&str, &str); 18] = [
         ("base.html", include_str!("templates/base.html")),
         ("login.html", include_str!("templates/login.html")),
         ("home.html", include_str!("templates/home.html")),
@@ -79,6 +81,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("service.html", include_str!("templates/service.html")),
         ("requester.html", include_str!("templates/requester.html")),
         ("error.html", include_str!("templates/error.html")),
+        ("survey.html", include_str!("templates/survey.html")),
         (
             "requester_results.html",
             include_str!("templates/requester_results.html"),
