@@ -689,6 +689,17 @@ pub async fn apply_step_in(
         },
     )
     .await?;
+    if ventanilla_domain::lifecycle::requester_is_told(step, actor) {
+        crate::mail::outbound::enqueue_status_change(
+            tx,
+            row.id,
+            from.label_es(),
+            to.label_es(),
+            reason,
+            now_ms,
+        )
+        .await?;
+    }
     let mut final_status = to;
     if registered_now {
         // A11: a registered request goes straight to the area its sheet names.

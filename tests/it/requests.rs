@@ -679,3 +679,52 @@ async fn a_paper_service_order_is_registered_only_when_every_rule_holds_x2() {
     assert_eq!(intake["counted_in"], "2026-03");
     assert_eq!(intake["service_order"]["number"], "A-1002");
 }
+
+#[tokio::test]
+async fn the_requester_is_mailed_when_the_request_waits_on_them_or_is_cancelled_but_not_for_internal_steps()
+ {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(38, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let number = app.phone_request(requester, service).await;
+    step(
+        &app,
+        &number,
+        "assign",
+        &app.agent,
+        json!({"assignee_id": app.engineer_mail_id}),
+    )
+    .await;
+    step(&app, &number, "start", &app.engineer_mail, json!({})).await;
+    step(
+        &app,
+        &number,
+        "wait",
+        &app.engineer_mail,
+        json!({"reason": "Necesitamos una captura de pantalla del error"}),
+    )
+    .await;
+    step(&app, &number, "resume", &app.engineer_mail, json!({})).await;
+    step(
+        &app,
+        &number,
+        "cancel",
+        &app.coordinator,
+        json!({"reason": "El usuario ya no lo necesita"}),
+    )
+    .await;
+    let mails = ventanilla::db::outbox::list(&app.db, None, Some("status_changed"), 10)
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 2, "wait and cancel only");
+    assert!(
+        mails
+            .iter()
+            .all(|m| m.recipient == "persona38@example.org" && m.subject.contains(&number))
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.body_text.contains("captura de pantalla"))
+    );
+}

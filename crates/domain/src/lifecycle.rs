@@ -288,6 +288,14 @@ pub fn next_status(from: Status, step: Step, facts: RequestFacts) -> Result<Stat
     Ok(to)
 }
 
+/// Whether the requester gets a mail about this step: they are told when their request waits on
+/// them, is cancelled, closed or reopened by someone else; the internal steps (assign, start …)
+/// and the requester's own survey answer are not mailed.
+pub fn requester_is_told(step: Step, actor: Actor) -> bool {
+    matches!(step, Step::Wait | Step::Cancel | Step::Close | Step::Reopen)
+        && !matches!(actor, Actor::Requester)
+}
+
 /// The whole check for one step: status, role and area. Returns the new status.
 pub fn transition(
     from: Status,
@@ -502,6 +510,16 @@ mod tests {
             transition(Status::Closed, Step::Reopen, Actor::Requester, FACTS),
             Ok(Status::Reopened)
         );
+    }
+
+    #[test]
+    fn the_requester_is_mailed_only_about_what_concerns_them() {
+        assert!(requester_is_told(Step::Wait, staff(Role::Engineer)));
+        assert!(requester_is_told(Step::Close, Actor::System));
+        assert!(requester_is_told(Step::Cancel, staff(Role::Coordinator)));
+        assert!(!requester_is_told(Step::Reopen, Actor::Requester));
+        assert!(!requester_is_told(Step::Start, staff(Role::Engineer)));
+        assert!(!requester_is_told(Step::Assign, staff(Role::Agent)));
     }
 
     #[test]
