@@ -47,6 +47,12 @@ pub const SCENARIOS: &[Scenario] = &[
         build: get_request,
     },
     Scenario {
+        name: "queue",
+        what: "GET /api/v1/queue (open requests sorted by time to breach, first page)",
+        expect: 200,
+        build: queue,
+    },
+    Scenario {
         name: "list",
         what: "GET /api/v1/requests?open=true (the newest 50 open requests)",
         expect: 200,
@@ -72,6 +78,12 @@ fn get_request(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
     let number = &ctx.numbers[rng.random_range(0..ctx.numbers.len())];
     ctx.client
         .get(format!("{}/api/v1/requests/{number}", ctx.base))
+        .bearer_auth(&ctx.token)
+}
+
+fn queue(ctx: &LoadContext, _rng: &mut StdRng) -> reqwest::RequestBuilder {
+    ctx.client
+        .get(format!("{}/api/v1/queue", ctx.base))
         .bearer_auth(&ctx.token)
 }
 
