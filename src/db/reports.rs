@@ -22,6 +22,11 @@ pub struct MonthlyReport {
     pub closed: i64,
     pub closed_after_reopen: i64,
     pub reopen_rate_percent: Option<f64>,
+    /// Of the requests closed in the month, how many met every service-level target, how many
+    /// breached one, and the share that met them (A16).
+    pub sla_met: i64,
+    pub sla_breached: i64,
+    pub sla_compliance_percent: Option<f64>,
 }
 
 pub async fn monthly(
@@ -45,8 +50,10 @@ pub async fn monthly(
     .bind(end)
     .fetch_one(db.read())
     .await?;
-    let (closed, closed_after_reopen): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN q.reopen_count > 0 THEN 1 ELSE 0 END), 0)
+    let (closed, closed_after_reopen, sla_met, sla_breached): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN q.reopen_count > 0 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN q.sla_state = 'met' THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN q.sla_state = 'breached' THEN 1 ELSE 0 END), 0)
          FROM requests q
          WHERE EXISTS (SELECT 1 FROM request_events e WHERE e.request_id = q.id AND e.kind = 'close' AND e.at >= $1 AND e.at < $2)",
     )
@@ -66,6 +73,10 @@ pub async fn monthly(
         closed_after_reopen,
         reopen_rate_percent: (closed > 0)
             .then(|| closed_after_reopen as f64 * 100.0 / closed as f64),
+        sla_met,
+        sla_breached,
+        sla_compliance_percent: (sla_met + sla_breached > 0)
+            .then(|| sla_met as f64 * 100.0 / (sla_met + sla_breached) as f64),
     })
 }
 
@@ -159,6 +170,7 @@ pub fn to_text(report: &MonthlyReport) -> String {
         "Informe mensual de satisfacción — {}\n\n\
          Solicitudes registradas: {}\n\
          Solicitudes cerradas: {} (reabiertas antes de cerrar: {}; tasa de reapertura {})\n\
+         Cumplimiento de los tiempos comprometidos: {} ({} en tiempo, {} excedidas)\n\
          Encuestas enviadas: {}; respondidas: {}; tasa de respuesta {}\n\
          CSAT (satisfacción general 4 o 5): {}{}\n\nPor área:\n",
         report.month,
@@ -166,6 +178,9 @@ pub fn to_text(report: &MonthlyReport) -> String {
         report.closed,
         report.closed_after_reopen,
         percent(report.reopen_rate_percent),
+        percent(report.sla_compliance_percent),
+        report.sla_met,
+        report.sla_breached,
         report.overall.indices.sent,
         report.overall.indices.answers,
         percent(report.overall.indices.response_rate_percent),

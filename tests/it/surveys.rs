@@ -585,12 +585,30 @@ async fn the_monthly_report_exports_and_is_mailed_once_on_the_first_business_day
     )
     .await;
 
+    // A second one is solved within its targets and validated: closed, targets met.
+    let other = app.requester(71, "none").await;
+    let closed = app.verified_request(other).await;
+    app.run_survey_jobs().await;
+    let token = surveys::link_token(&app.db, &closed)
+        .await
+        .unwrap()
+        .unwrap();
+    app.post(
+        &format!("/api/v1/surveys/{token}"),
+        "",
+        json!({"solved": true, "ratings": all_ratings(5)}),
+    )
+    .await;
+
     let (status, report) = app
         .get("/api/v1/reports/monthly?month=2026-03", &app.coordinator)
         .await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["registered"], 1);
-    assert_eq!(report["overall"]["indices"]["answers"], 1);
+    assert_eq!(report["registered"], 2);
+    assert_eq!(report["closed"], 1, "the first was reopened by its answer");
+    assert_eq!(report["sla_met"], 1);
+    assert_eq!(report["sla_compliance_percent"], 100.0);
+    assert_eq!(report["overall"]["indices"]["answers"], 2);
     assert_eq!(report["by_channel"][0]["group"], "phone");
     let csv = app
         .client
@@ -609,7 +627,10 @@ async fn the_monthly_report_exports_and_is_mailed_once_on_the_first_business_day
             .unwrap()
             .starts_with("agrupación,grupo,respuestas")
     );
-    assert!(text.contains("área,Monitoreo y Servicios Computacionales,1,1,0.0"));
+    assert!(
+        text.contains("área,Monitoreo y Servicios Computacionales,2,2,50.0"),
+        "{text}"
+    );
     let xlsx = app
         .client
         .get(format!(
