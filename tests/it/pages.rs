@@ -654,3 +654,31 @@ async fn an_unticked_requirement_leaves_the_request_to_confirm_until_the_agent_c
         "A4: the tests run are kept"
     );
 }
+
+#[tokio::test]
+async fn the_monthly_satisfaction_page_draws_six_months_and_offers_the_downloads_l12() {
+    let app = TestApp::spawn().await;
+    account(&app, "sup.web", Role::Supervisor, None).await;
+    account(&app, "agente.web", Role::Agent, None).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in("sup.web", PASSWORD).await;
+    let page = browser.get("/reports?month=2026-03").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<svg id=\"trend\" role=\"img\""));
+    assert_eq!(page.body.matches("<rect ").count(), 6, "one bar per month");
+    assert!(page.body.contains("2025-10") && page.body.contains("2026-03"));
+    assert!(
+        page.body
+            .contains("href=\"/reports/export.xlsx?month=2026-03\"")
+    );
+    let csv = browser.get("/reports/export.csv?month=2026-03").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("agrupación,grupo"));
+    let bad = browser.get("/reports?month=marzo").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut agent = Browser::new(&app);
+    agent.sign_in("agente.web", PASSWORD).await;
+    assert_eq!(agent.get("/reports").await.status, StatusCode::FORBIDDEN);
+    assert!(!agent.get("/").await.body.contains("href=\"/reports\""));
+}

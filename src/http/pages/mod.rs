@@ -9,6 +9,7 @@
 mod auth;
 mod browse;
 pub mod i18n;
+mod reports;
 mod request;
 mod script;
 mod survey;
@@ -48,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{number}/comment", post(request::comment))
         .route("/requests/{number}/conditions", post(request::conditions))
         .route("/encuesta/{token}", get(survey::show).post(survey::answer))
+        .route("/reports", get(reports::show))
+        .route("/reports/export.csv", get(reports::export_csv))
+        .route("/reports/export.xlsx", get(reports::export_xlsx))
         .route("/search", get(browse::search))
         .route("/catalogue", get(browse::catalogue))
         .route("/catalogue/{id}", get(browse::service))
@@ -64,7 +68,7 @@ pub fn router() -> Router<AppState> {
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let files: [(&str, &str); 18] = [
+    let files: [(&str, &str); 19] = [
         ("base.html", include_str!("templates/base.html")),
         ("login.html", include_str!("templates/login.html")),
         ("home.html", include_str!("templates/home.html")),
@@ -82,6 +86,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("requester.html", include_str!("templates/requester.html")),
         ("error.html", include_str!("templates/error.html")),
         ("survey.html", include_str!("templates/survey.html")),
+        ("reports.html", include_str!("templates/reports.html")),
         (
             "requester_results.html",
             include_str!("templates/requester_results.html"),
@@ -291,6 +296,9 @@ impl Page {
         }
         item("/search", "nav_search");
         item("/catalogue", "nav_catalogue");
+        if allows(role, Action::ViewReports) {
+            item("/reports", "nav_reports");
+        }
         let mut ctx = base_context(self.lang, &self.csrf, &self.path);
         ctx.insert(
             "title",
