@@ -150,7 +150,7 @@ pub async fn escalate(
         area_name.as_deref().unwrap_or("asignada")
     );
     for (i, recipient) in recipients.iter().enumerate() {
-        let message_id = format!("<escalation-{event_id}-{i}@{domain}>");
+        let message_id = format!("escalation-{event_id}-{i}@{domain}");
         outbox::enqueue(
             &mut tx,
             NewMessage {

@@ -21,7 +21,8 @@ pub struct NewMessage<'a> {
     pub body_html: Option<&'a str>,
     /// Extra headers as a JSON object (In-Reply-To, References, …).
     pub headers: serde_json::Value,
-    /// Our own Message-ID, unique, so a retried delivery is recognisable downstream.
+    /// Our own Message-ID without the angle brackets (`topic.x@domain`), unique, so a retried
+    /// delivery is recognisable downstream; the worker writes the brackets.
     pub message_id: &'a str,
 }
 

@@ -665,7 +665,7 @@ async fn fire_alert(
         deadline.unwrap_or_else(|| "reloj detenido (en espera)".to_owned()),
     );
     for recipient in &recipients {
-        let message_id = format!("<{}@ventanilla.local>", uuid::Uuid::new_v4().simple());
+        let message_id = format!("{}@ventanilla.local", uuid::Uuid::new_v4().simple());
         outbox::enqueue(
             tx,
             outbox::NewMessage {
@@ -951,7 +951,7 @@ pub async fn send_digests(db: &Db, now_ms: i64) -> AppResult<Vec<DigestSent>> {
             local_text(&calendar, now),
             lines.join("\n")
         );
-        let message_id = format!("<{}@ventanilla.local>", uuid::Uuid::new_v4().simple());
+        let message_id = format!("{}@ventanilla.local", uuid::Uuid::new_v4().simple());
         let outbox_id = outbox::enqueue(
             &mut tx,
             outbox::NewMessage {

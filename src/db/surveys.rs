@@ -204,7 +204,7 @@ pub async fn dispatch_once(
             );
             let (subject, body) =
                 invitation_text(&p, &link, false, settings.validation_business_days);
-            let message_id = format!("<survey-{survey_id}@{}>", settings.message_id_domain);
+            let message_id = format!("survey-{survey_id}@{}", settings.message_id_domain);
             outbox::enqueue(
                 &mut tx,
                 NewMessage {
@@ -300,10 +300,7 @@ pub async fn remind_once(db: &Db, settings: &SurveySettings, now_ms: i64) -> App
             );
             let (subject, body) =
                 invitation_text(&p, &link, true, settings.validation_business_days);
-            let message_id = format!(
-                "<survey-{survey_id}-reminder@{}>",
-                settings.message_id_domain
-            );
+            let message_id = format!("survey-{survey_id}-reminder@{}", settings.message_id_domain);
             outbox::enqueue(
                 &mut tx,
                 NewMessage {
@@ -533,6 +530,16 @@ pub async fn answer(db: &Db, token: &str, answer: &Answer, now_ms: i64) -> AppRe
         },
     )
     .await?;
+    if status == Status::Reopened {
+        tell_area_of_reopening(
+            &mut tx,
+            row.request_id,
+            &row.number,
+            &answer.comment,
+            now_ms,
+        )
+        .await?;
+    }
     if answer.has_low_rating() {
         let description = if answer.comment.is_empty() {
             format!(
@@ -562,6 +569,55 @@ pub async fn answer(db: &Db, token: &str, answer: &Answer, now_ms: i64) -> AppRe
     }
     tx.commit().await?;
     Ok(status)
+}
+
+/// L9: the area learns that its solution did not solve the request, with the requester's words.
+async fn tell_area_of_reopening(
+    tx: &mut AnyConnection,
+    request_id: i64,
+    number: &str,
+    comment: &str,
+    now_ms: i64,
+) -> AppResult<()> {
+    let area: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT a.id, a.email FROM requests q JOIN areas a ON a.id = q.area_id WHERE q.id = $1",
+    )
+    .bind(request_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((area_id, email)) = area else {
+        return Ok(());
+    };
+    // Like the service-level notices: the area's mailbox, or the area itself when it has none.
+    let recipient = email.unwrap_or_else(|| format!("area:{area_id}"));
+    let subject = format!("[{number}] Reabierta: el solicitante indica que no se resolvió");
+    let words = if comment.is_empty() {
+        "(sin comentario)"
+    } else {
+        comment
+    };
+    let body = format!(
+        "La solicitud {number} se reabrió porque el solicitante respondió en la encuesta que no se resolvió.\n\n\
+         Comentario del solicitante:\n{words}\n\nPor favor retome su atención.\n\nCentro de Atención a Usuarios (CAU)\n"
+    );
+    let sender = crate::mail::outbound::sender_in_tx(tx).await?;
+    let message_id = crate::mail::outbound::new_message_id("reopened", number, &sender.domain);
+    outbox::enqueue(
+        tx,
+        NewMessage {
+            topic: "reopened_by_requester",
+            request_id: Some(request_id),
+            recipient: &recipient,
+            subject: &subject,
+            body_text: &body,
+            body_html: None,
+            headers: json!({}),
+            message_id: &message_id,
+        },
+        now_ms,
+    )
+    .await?;
+    Ok(())
 }
 
 /// The token of a request's current survey, for tests and for agents who resend a link by hand.

@@ -42,7 +42,7 @@ pub async fn send_monthly_report_once(
     }
     let previous = first_of_month.checked_sub(1.month())?;
     let month_key = format!("{:04}-{:02}", previous.year(), previous.month());
-    let marker = format!("<monthly-report-{month_key}-0@{domain}>");
+    let marker = format!("monthly-report-{month_key}-0@{domain}");
     let sent: Option<i64> = sqlx::query_scalar("SELECT id FROM outbox WHERE message_id = $1")
         .bind(&marker)
         .fetch_optional(db.read())
@@ -62,7 +62,7 @@ pub async fn send_monthly_report_once(
     let subject = format!("Informe mensual de satisfacción {month_key}");
     let mut tx = db.begin_write().await?;
     for (i, recipient) in recipients.iter().enumerate() {
-        let message_id = format!("<monthly-report-{month_key}-{i}@{domain}>");
+        let message_id = format!("monthly-report-{month_key}-{i}@{domain}");
         outbox::enqueue(
             &mut tx,
             NewMessage {

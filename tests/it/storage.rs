@@ -100,7 +100,7 @@ async fn two_workers_never_claim_the_same_outbox_message_and_a_dead_workers_leas
     let db = crate::helpers::fresh_db(dir.path()).await;
     let mut tx = db.begin_write().await.unwrap();
     for i in 0..40 {
-        let id = format!("<test-{i}@ventanilla.test>");
+        let id = format!("test-{i}@ventanilla.test");
         outbox::enqueue(
             &mut tx,
             NewMessage {

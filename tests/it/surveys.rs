@@ -132,6 +132,11 @@ async fn not_solved_reopens_the_request_with_the_requesters_words_and_the_link_i
             .contains("Sigue sin entrar")
     );
     assert!(kinds(&request).contains(&"survey_answered".to_string()));
+    let told = outbox::list(&app.db, None, Some("reopened_by_requester"), 5)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1, "the area is told");
+    assert!(told[0].body_text.contains("Sigue sin entrar"));
 
     let again = app
         .post(&format!("/api/v1/surveys/{token}"), "", answer)
