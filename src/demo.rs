@@ -22,13 +22,6 @@ pub struct DemoSeed {
     pub agent_token: String,
 }
 
-fn internal(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Internal(e) => e,
-        AppError::Problem(p) => anyhow::anyhow!("{}: {}", p.code, p.detail),
-    }
-}
-
 /// Seeds an empty database; does nothing (returns `None`) once any staff account exists.
 pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSeed>> {
     let staff_count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff")
@@ -39,7 +32,7 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
     }
     crate::db::service_levels::ensure_calendar(db, now_ms)
         .await
-        .map_err(internal)?;
+        .map_err(AppError::into_anyhow)?;
     let units = crate::import::parse_units(include_str!("../data/units.csv").as_bytes())
         .map_err(|e| anyhow::anyhow!("seed units: {:?}", e))?;
     catalogue::import_units(db, &units).await?;
@@ -47,7 +40,9 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
         .map_err(|e| anyhow::anyhow!("seed catalogue: {:?}", e))?;
     catalogue::import_catalogue(db, &services, now_ms).await?;
 
-    let areas = catalogue::list_areas(db).await.map_err(internal)?;
+    let areas = catalogue::list_areas(db)
+        .await
+        .map_err(AppError::into_anyhow)?;
     let area_named = |name: &str| areas.iter().find(|a| a.name == name).map(|a| AreaId(a.id));
     let plan: [(&str, &str, Role, Option<AreaId>); 6] = [
         (
@@ -95,7 +90,7 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
             now_ms,
         )
         .await
-        .map_err(internal)?;
+        .map_err(AppError::into_anyhow)?;
         match role {
             Role::Administrator => admin = Some(member.id),
             Role::Agent => agent = Some(member.id),
@@ -110,11 +105,11 @@ pub async fn seed_if_empty(db: &Db, now_ms: i64) -> anyhow::Result<Option<DemoSe
     let admin = admin.ok_or_else(|| anyhow::anyhow!("no administrator was created"))?;
     let admin_token = staff::issue_token(db, admin, "demo", now_ms)
         .await
-        .map_err(internal)?;
+        .map_err(AppError::into_anyhow)?;
     let agent = agent.ok_or_else(|| anyhow::anyhow!("no agent was created"))?;
     let agent_token = staff::issue_token(db, agent, "demo", now_ms)
         .await
-        .map_err(internal)?;
+        .map_err(AppError::into_anyhow)?;
     Ok(Some(DemoSeed {
         accounts,
         admin_token,

@@ -71,6 +71,15 @@ impl AppError {
         }
     }
 
+    /// For CLI commands and jobs, which report errors with `anyhow`: a problem becomes its code
+    /// and Spanish detail.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(e) => e,
+            AppError::Problem(p) => anyhow::anyhow!("{}: {}", p.code, p.detail),
+        }
+    }
+
     /// The problem, for tests and callers that inspect it.
     pub fn problem(&self) -> Option<&Problem> {
         match self {

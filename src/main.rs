@@ -187,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
             let state = AppState::new(db, config);
             ventanilla::db::service_levels::ensure_calendar(&state.db, now_ms)
                 .await
-                .map_err(describe)?;
+                .map_err(ventanilla::error::AppError::into_anyhow)?;
             ventanilla::jobs::spawn_all(state.clone());
             ventanilla::serve(state, listener, async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -199,7 +199,7 @@ async fn main() -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let count = db::service_levels::recompute_all(&db, now_ms)
                 .await
-                .map_err(describe)?;
+                .map_err(ventanilla::error::AppError::into_anyhow)?;
             println!(
                 "Plazos recalculados: {count} solicitudes en {} ms.",
                 started.elapsed().as_millis()
@@ -242,7 +242,7 @@ async fn main() -> anyhow::Result<()> {
                         now_ms,
                     )
                     .await
-                    .map_err(describe)?;
+                    .map_err(ventanilla::error::AppError::into_anyhow)?;
                     println!(
                         "Cuenta {} creada ({}). Contraseña: {password}",
                         member.username,
@@ -253,11 +253,11 @@ async fn main() -> anyhow::Result<()> {
                 UserCommand::Token { username, label } => {
                     let member = db::staff::by_username(&db, &username)
                         .await
-                        .map_err(describe)?
+                        .map_err(ventanilla::error::AppError::into_anyhow)?
                         .with_context(|| format!("no account named {username}"))?;
                     let token = db::staff::issue_token(&db, member.id, &label, now_ms)
                         .await
-                        .map_err(describe)?;
+                        .map_err(ventanilla::error::AppError::into_anyhow)?;
                     println!("{token}");
                     Ok(())
                 }
@@ -301,12 +301,5 @@ async fn main() -> anyhow::Result<()> {
                 Err(ImportError::Other(e)) => Err(e),
             }
         }
-    }
-}
-
-fn describe(e: ventanilla::error::AppError) -> anyhow::Error {
-    match e {
-        ventanilla::error::AppError::Problem(p) => anyhow::anyhow!("{}", p.detail),
-        ventanilla::error::AppError::Internal(e) => e,
     }
 }

@@ -52,7 +52,7 @@ pub async fn send_monthly_report_once(
     }
     let report = reports::monthly(db, calendar.zone(), previous.year(), previous.month())
         .await
-        .map_err(describe)?;
+        .map_err(AppError::into_anyhow)?;
     let text = reports::to_text(&report);
     let recipients: Vec<String> = sqlx::query_scalar(
         "SELECT email FROM staff WHERE active = 1 AND role = 'coordinator' AND email IS NOT NULL ORDER BY id",
@@ -78,15 +78,8 @@ pub async fn send_monthly_report_once(
             now.as_millisecond(),
         )
         .await
-        .map_err(describe)?;
+        .map_err(AppError::into_anyhow)?;
     }
     tx.commit().await?;
     Ok(recipients.len())
-}
-
-fn describe(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Internal(e) => e,
-        AppError::Problem(p) => anyhow::anyhow!("{}: {}", p.code, p.detail),
-    }
 }

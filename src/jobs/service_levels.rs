@@ -39,13 +39,13 @@ pub async fn tick(state: &AppState, owner: &str, interval: Duration) -> anyhow::
     let ttl_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX / 4) * 3;
     if !try_lease(&state.db, "sla_monitor", owner, ttl_ms, now_ms)
         .await
-        .map_err(describe)?
+        .map_err(crate::error::AppError::into_anyhow)?
     {
         return Ok(());
     }
     let report = service_levels::run_monitor_once(&state.db, now)
         .await
-        .map_err(describe)?;
+        .map_err(crate::error::AppError::into_anyhow)?;
     if report.warnings + report.breaches > 0 {
         tracing::info!(
             warnings = report.warnings,
@@ -55,23 +55,16 @@ pub async fn tick(state: &AppState, owner: &str, interval: Duration) -> anyhow::
     }
     let calendar = load_calendar(state.db.read(), now_ms)
         .await
-        .map_err(describe)?;
+        .map_err(crate::error::AppError::into_anyhow)?;
     if let Some(date) = digest_due(&calendar, now)
         && claim_once(&state.db, &format!("digest:{date}"), owner)
             .await
-            .map_err(describe)?
+            .map_err(crate::error::AppError::into_anyhow)?
     {
         let sent = service_levels::send_digests(&state.db, now_ms)
             .await
-            .map_err(describe)?;
+            .map_err(crate::error::AppError::into_anyhow)?;
         tracing::info!(areas = sent.len(), "digests written to the outbox");
     }
     Ok(())
-}
-
-fn describe(e: crate::error::AppError) -> anyhow::Error {
-    match e {
-        crate::error::AppError::Internal(e) => e,
-        crate::error::AppError::Problem(p) => anyhow::anyhow!("{}: {}", p.code, p.detail),
-    }
 }

@@ -13,26 +13,19 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<(usize, usize, usize)>
     // The validation period is counted on the administrator's calendar, like the service levels.
     let calendar = load_calendar(state.db.read(), now.as_millisecond())
         .await
-        .map_err(describe)?;
+        .map_err(crate::error::AppError::into_anyhow)?;
     let settings = &state.config.survey;
     let now_ms = now.as_millisecond();
     let dispatched = surveys::dispatch_once(&state.db, &calendar, settings, now_ms)
         .await
-        .map_err(describe)?;
+        .map_err(crate::error::AppError::into_anyhow)?;
     let reminded = surveys::remind_once(&state.db, settings, now_ms)
         .await
-        .map_err(describe)?;
+        .map_err(crate::error::AppError::into_anyhow)?;
     let closed = surveys::auto_close_once(&state.db, now_ms)
         .await
-        .map_err(describe)?;
+        .map_err(crate::error::AppError::into_anyhow)?;
     Ok((dispatched, reminded, closed))
-}
-
-fn describe(e: crate::error::AppError) -> anyhow::Error {
-    match e {
-        crate::error::AppError::Internal(e) => e,
-        crate::error::AppError::Problem(p) => anyhow::anyhow!("{}: {}", p.code, p.detail),
-    }
 }
 
 pub async fn run(state: AppState, owner: String, every: Duration) {
