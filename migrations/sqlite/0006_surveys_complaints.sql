@@ -58,6 +58,14 @@ CREATE TABLE complaint_events (
 );
 CREATE INDEX complaint_events_complaint ON complaint_events (complaint_id, id);
 
+-- Further requests an entry concerns, besides the one it was opened from.
+CREATE TABLE complaint_links (
+    complaint_id BIGINT NOT NULL REFERENCES complaints(id),
+    request_id BIGINT NOT NULL REFERENCES requests(id),
+    linked_at BIGINT NOT NULL,
+    PRIMARY KEY (complaint_id, request_id)
+);
+
 -- Secrets the server generates once (the key that signs survey links).
 CREATE TABLE app_secrets (
     name TEXT PRIMARY KEY,

@@ -130,6 +130,9 @@ pub struct Complaint {
     pub due_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Further requests the entry concerns (`complaint_links`).
+    #[sqlx(skip)]
+    pub linked_requests: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
@@ -149,11 +152,82 @@ pub async fn list(db: &Db, status: Option<&str>, kind: Option<&str>) -> AppResul
     let sql = format!(
         "{SELECT} WHERE ($1 = '' OR c.status = $1) AND ($2 = '' OR c.kind = $2) ORDER BY c.id DESC LIMIT 500"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let mut complaints: Vec<Complaint> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(status.unwrap_or(""))
         .bind(kind.unwrap_or(""))
         .fetch_all(db.read())
-        .await?)
+        .await?;
+    fill_links(db, &mut complaints).await?;
+    Ok(complaints)
+}
+
+/// The log is small (entries, not requests): one query for all links, matched here.
+async fn fill_links(db: &Db, complaints: &mut [Complaint]) -> AppResult<()> {
+    let links: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT l.complaint_id, q.number FROM complaint_links l JOIN requests q ON q.id = l.request_id
+         ORDER BY l.linked_at, q.number",
+    )
+    .fetch_all(db.read())
+    .await?;
+    for complaint in complaints.iter_mut() {
+        complaint.linked_requests = links
+            .iter()
+            .filter(|(id, _)| *id == complaint.id)
+            .map(|(_, number)| number.clone())
+            .collect();
+    }
+    Ok(())
+}
+
+/// Links one more request to an entry (idempotent), with a note in its history.
+pub async fn link(db: &Db, id: i64, number: &str, staff_id: i64, now_ms: i64) -> AppResult<()> {
+    let mut tx = db.begin_write().await?;
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM complaints WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(status) = status else {
+        return Err(AppError::not_found(
+            "unknown_complaint",
+            format!("No existe la entrada {id} de la bitácora."),
+        ));
+    };
+    let request: Option<i64> = sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(request_id) = request else {
+        return Err(AppError::invalid(
+            "request_number",
+            "unknown_request",
+            format!("No existe la solicitud {number}."),
+        ));
+    };
+    let added = sqlx::query(
+        "INSERT INTO complaint_links (complaint_id, request_id, linked_at) VALUES ($1, $2, $3)
+         ON CONFLICT (complaint_id, request_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(request_id)
+    .bind(now_ms)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if added > 0 {
+        sqlx::query(
+            "INSERT INTO complaint_events (complaint_id, at, staff_id, from_status, to_status, note)
+             VALUES ($1, $2, $3, $4, $4, $5)",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .bind(staff_id)
+        .bind(&status)
+        .bind(format!("Se vinculó la solicitud {number}"))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, id: i64) -> AppResult<Option<(Complaint, Vec<ComplaintEvent>)>> {
@@ -165,6 +239,9 @@ pub async fn get(db: &Db, id: i64) -> AppResult<Option<(Complaint, Vec<Complaint
     let Some(complaint) = found else {
         return Ok(None);
     };
+    let mut one = [complaint];
+    fill_links(db, &mut one).await?;
+    let [complaint] = one;
     let events = sqlx::query_as(
         "SELECT at, staff_id, from_status, to_status, note FROM complaint_events WHERE complaint_id = $1 ORDER BY id",
     )

@@ -394,6 +394,39 @@ async fn a_low_rating_opens_a_complaint_that_is_treated_step_by_step_l10() {
         .post("/api/v1/complaints", &app.agent, json!({"kind": "suggestion", "source": "phone", "description": "Ampliar el horario del CAU", "request_number": number}))
         .await;
     assert_eq!(phone.0, StatusCode::CREATED, "{}", phone.1);
+    // The same suggestion concerns a second request too.
+    let other = app.requester(47, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let second = app.phone_request(other, service).await;
+    let suggestion = phone.1["id"].as_i64().unwrap();
+    for _ in 0..2 {
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/complaints/{suggestion}/links"),
+                &app.supervisor,
+                json!({"request_number": second}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let (_, linked) = app
+        .get(&format!("/api/v1/complaints/{suggestion}"), &app.supervisor)
+        .await;
+    assert_eq!(linked["request_number"], number.as_str());
+    assert_eq!(linked["linked_requests"], json!([second]), "linked once");
+    let unknown = app
+        .post(
+            &format!("/api/v1/complaints/{suggestion}/links"),
+            &app.supervisor,
+            json!({"request_number": "SS-2026-999999"}),
+        )
+        .await;
+    assert_problem(
+        &unknown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_request",
+        Some("request_number"),
+    );
     let csv = app
         .client
         .get(format!("{}/api/v1/complaints/export.csv", app.base))
@@ -403,6 +436,7 @@ async fn a_low_rating_opens_a_complaint_that_is_treated_step_by_step_l10() {
         .unwrap();
     let text = csv.text().await.unwrap();
     assert!(text.starts_with("id,tipo,origen"));
+    assert!(text.contains(&second), "linked requests exported");
     assert!(text.contains("Ampliar el horario del CAU"));
     assert_eq!(
         complaints::list(&app.db, Some("received"), Some("suggestion"))

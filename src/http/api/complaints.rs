@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_complaints, record_complaint))
         .routes(routes!(get_complaint))
         .routes(routes!(advance_complaint))
+        .routes(routes!(link_request))
         .routes(routes!(export_complaints))
 }
 
@@ -208,6 +209,29 @@ async fn advance_complaint(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize, ToSchema)]
+struct LinkInput {
+    /// SS-AAAA-NNNNNN.
+    request_number: String,
+}
+
+/// Links one more request the entry concerns (the same complaint about several requests).
+#[utoipa::path(post, path = "/complaints/{id}/links", tag = "complaints", request_body = LinkInput,
+    responses((status = 204), (status = 404), (status = 422)))]
+async fn link_request(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<LinkInput>,
+) -> AppResult<StatusCode> {
+    staff.require(Action::ManageComplaints)?;
+    let number = RequestNumber::parse(&input.request_number)
+        .map_err(|e| AppError::invalid("request_number", e.code(), e.to_string()))?
+        .to_string();
+    complaints::link(&state.db, id, &number, staff.0.id.0, state.now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The whole log as CSV (UTF-8), for analysis outside the system (L11).
 #[utoipa::path(get, path = "/complaints/export.csv", tag = "complaints",
     responses((status = 200, content_type = "text/csv")))]
@@ -226,6 +250,7 @@ async fn export_complaints(
             "estado",
             "descripcion",
             "solicitud",
+            "vinculadas",
             "responsable",
             "vence",
             "creada",
@@ -241,6 +266,7 @@ async fn export_complaints(
                 c.status,
                 c.description,
                 c.request_number.unwrap_or_default(),
+                c.linked_requests.join(" "),
                 c.responsible_id.map(|r| r.to_string()).unwrap_or_default(),
                 c.due_at.map(date).unwrap_or_default(),
                 date(c.created_at),
