@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 use ventanilla_domain::calendar::Calendar;
 use ventanilla_domain::lifecycle::{Actor, Status, Step};
 use ventanilla_domain::survey::{self, Answer, Item};
@@ -77,6 +77,13 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// A request awaiting validation with what its invitation needs.
+const PENDING_SELECT: &str = "SELECT q.id, q.number, q.subject, q.reopen_count, q.requester_id,
+    r.full_name, r.email, r.unit_id, q.area_id, q.service_id, s.name AS service_name, q.channel
+    FROM requests q
+    LEFT JOIN requesters r ON r.id = q.requester_id
+    LEFT JOIN services s ON s.id = q.service_id";
+
 #[derive(FromRow)]
 struct PendingValidation {
     id: i64,
@@ -130,14 +137,11 @@ pub async fn dispatch_once(
     now_ms: i64,
 ) -> AppResult<usize> {
     let pending: Vec<PendingValidation> = sqlx::query_as(
-        "SELECT q.id, q.number, q.subject, q.reopen_count, q.requester_id, r.full_name, r.email,
-                r.unit_id, q.area_id, q.service_id, s.name AS service_name, q.channel
-         FROM requests q
-         LEFT JOIN requesters r ON r.id = q.requester_id
-         LEFT JOIN services s ON s.id = q.service_id
-         WHERE q.status = 'validating'
-           AND NOT EXISTS (SELECT 1 FROM surveys v WHERE v.request_id = q.id AND v.round = q.reopen_count)
-         ORDER BY q.id LIMIT 200",
+        AssertSqlSafe(format!(
+            "{PENDING_SELECT} WHERE q.status = 'validating'
+               AND NOT EXISTS (SELECT 1 FROM surveys v WHERE v.request_id = q.id AND v.round = q.reopen_count)
+             ORDER BY q.id LIMIT 200"
+        )),
     )
     .fetch_all(db.read())
     .await?;
@@ -283,15 +287,11 @@ pub async fn remind_once(db: &Db, settings: &SurveySettings, now_ms: i64) -> App
         if claimed == 0 {
             continue;
         }
-        let p: PendingValidation = sqlx::query_as(
-            "SELECT q.id, q.number, q.subject, q.reopen_count, q.requester_id, r.full_name, r.email,
-                    r.unit_id, q.area_id, q.service_id, s.name AS service_name, q.channel
-             FROM requests q LEFT JOIN requesters r ON r.id = q.requester_id
-             LEFT JOIN services s ON s.id = q.service_id WHERE q.id = $1",
-        )
-        .bind(request_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        let p: PendingValidation =
+            sqlx::query_as(AssertSqlSafe(format!("{PENDING_SELECT} WHERE q.id = $1")))
+                .bind(request_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if let Some(email) = &p.email {
             let token = sign(&key, request_id, round);
             let link = format!(
@@ -444,7 +444,8 @@ pub async fn view(db: &Db, token: &str, now_ms: i64) -> AppResult<SurveyView> {
     })
 }
 
-fn closed_survey(state: &str) -> AppError {
+/// The answer to a link that can no longer be answered: used, expired or withdrawn.
+pub fn closed_survey(state: &str) -> AppError {
     let (code, detail) = match state {
         "answered" => (
             "survey_already_answered",

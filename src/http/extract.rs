@@ -13,6 +13,37 @@ use crate::db::staff::{self, StaffMember};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// A request number from a path, so a typo gets a 400 that explains the format.
+pub fn parse_number(raw: &str) -> Result<String, AppError> {
+    ventanilla_domain::identifiers::RequestNumber::parse(raw)
+        .map(|n| n.to_string())
+        .map_err(|e| {
+            AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_field("number")
+        })
+}
+
+/// A comma-separated `status` query parameter (`assigned,in_progress`); empty means none.
+pub fn parse_statuses(
+    raw: Option<&str>,
+) -> Result<Vec<ventanilla_domain::lifecycle::Status>, AppError> {
+    use ventanilla_domain::lifecycle::Status;
+    raw.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|code| {
+            Status::from_code(code).ok_or_else(|| {
+                AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_status",
+                    format!("«{code}» no es un estado; use received, to_confirm, registered, assigned, in_progress, waiting, solved, validating, closed, reopened o cancelled."),
+                )
+                .with_field("status")
+            })
+        })
+        .collect()
+}
+
 /// JSON body; a malformed or mistyped body is a 400/422 naming the field.
 pub struct ApiJson<T>(pub T);
 

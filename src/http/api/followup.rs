@@ -6,14 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::permissions::Action;
 use ventanilla_domain::survey::month_bounds;
 
 use super::surveys::{institution_zone, parse_month};
 use crate::db::followup::{self, AnomalousRequest};
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff, parse_number};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -67,12 +66,7 @@ async fn escalate(
     ApiJson(input): ApiJson<EscalateInput>,
 ) -> AppResult<Json<Escalated>> {
     staff.require(Action::Escalate)?;
-    let number = RequestNumber::parse(&number)
-        .map_err(|e| {
-            AppError::new(axum::http::StatusCode::BAD_REQUEST, e.code(), e.to_string())
-                .with_field("number")
-        })?
-        .to_string();
+    let number = parse_number(&number)?;
     let circumstances = input.circumstances.trim();
     if circumstances.chars().count() < 10 {
         return Err(AppError::invalid(

@@ -12,7 +12,6 @@ use utoipa_axum::routes;
 use ventanilla_domain::catalogue::SheetContent;
 use ventanilla_domain::channel::Channel;
 use ventanilla_domain::eligibility::check_eligibility;
-use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
 use ventanilla_domain::lifecycle::{Status, Step};
 use ventanilla_domain::permissions::Action;
@@ -24,7 +23,9 @@ use crate::db::requests::{
 };
 use crate::db::{catalogue, requesters};
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, CurrentStaff, parse_number, parse_statuses,
+};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -36,15 +37,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_conditions))
         .routes(routes!(upload_attachment))
         .routes(routes!(download_attachment))
-}
-
-/// Parses the number in a path, so a typo gets a message about the format.
-fn parse_number(raw: &str) -> AppResult<String> {
-    RequestNumber::parse(raw)
-        .map(|n| n.to_string())
-        .map_err(|e| {
-            AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_field("number")
-        })
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -341,24 +333,7 @@ async fn list_requests(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> AppResult<Json<RequestPage>> {
     staff.require(Action::ViewRequests)?;
-    let mut statuses = Vec::new();
-    for code in query
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        statuses.push(Status::from_code(code).ok_or_else(|| {
-            AppError::new(
-                StatusCode::BAD_REQUEST,
-                "unknown_status",
-                format!("«{code}» no es un estado; use received, to_confirm, registered, assigned, in_progress, waiting, solved, validating, closed, reopened o cancelled."),
-            )
-            .with_field("status")
-        })?);
-    }
+    let statuses = parse_statuses(query.status.as_deref())?;
     let channel = match query.channel.as_deref() {
         Some(code) => Some(Channel::from_code(code).ok_or_else(|| {
             AppError::new(

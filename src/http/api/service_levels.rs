@@ -13,8 +13,6 @@ use utoipa_axum::routes;
 use ventanilla_domain::calendar::{
     CalendarSpec, ClosedReason, DatedException, Explanation, Segment, exceptions_from_ics,
 };
-use ventanilla_domain::identifiers::RequestNumber;
-use ventanilla_domain::lifecycle::Status;
 use ventanilla_domain::permissions::Action;
 
 use crate::db::outbox::{self, OutboxMessage};
@@ -24,7 +22,9 @@ use crate::db::service_levels::{
     calendar_problem, local_text,
 };
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentStaff};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, CurrentStaff, parse_number, parse_statuses,
+};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -38,14 +38,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_escalation, put_escalation))
         .routes(routes!(send_digests))
         .routes(routes!(list_outbox))
-}
-
-fn parse_number(raw: &str) -> AppResult<String> {
-    RequestNumber::parse(raw)
-        .map(|n| n.to_string())
-        .map_err(|e| {
-            AppError::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()).with_field("number")
-        })
 }
 
 // ---------------------------------------------------------------------------
@@ -219,23 +211,7 @@ async fn queue(
     ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> AppResult<Json<QueuePage>> {
     staff.require(Action::ViewRequests)?;
-    let mut statuses = Vec::new();
-    for code in query
-        .status
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        statuses.push(Status::from_code(code).ok_or_else(|| {
-            bad_query(
-                "status",
-                "unknown_status",
-                "Estado desconocido; use received, registered, assigned, in_progress, waiting, solved, validating o reopened.",
-            )
-        })?);
-    }
+    let statuses = parse_statuses(query.status.as_deref())?;
     let after = match query.cursor.as_deref() {
         None => None,
         Some(raw) => {

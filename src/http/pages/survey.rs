@@ -81,24 +81,7 @@ fn form_page(
 }
 
 fn closed_state_page(state: &str) -> Response {
-    let (status, heading, message) = match state {
-        "answered" => (
-            StatusCode::CONFLICT,
-            "Encuesta ya respondida",
-            "Esta encuesta ya fue respondida. ¡Gracias! Su respuesta quedó registrada.",
-        ),
-        "expired" => (
-            StatusCode::CONFLICT,
-            "Encuesta vencida",
-            "El plazo para responder esta encuesta terminó. Si su problema sigue, comuníquese con el CAU.",
-        ),
-        _ => (
-            StatusCode::CONFLICT,
-            "Encuesta sin efecto",
-            "Esta encuesta ya no aplica: la solicitud cambió de estado. Recibirá una nueva cuando se solucione.",
-        ),
-    };
-    result_page(status, heading, message)
+    problem_page(surveys::closed_survey(state))
 }
 
 pub async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
