@@ -22,7 +22,7 @@ use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::lifecycle::Status;
 
 use crate::db::requests::registration_year;
-use crate::db::{Db, Engine, fold_for_search};
+use crate::db::{Db, Engine, fold_for_search, search};
 
 /// How much to generate.
 #[derive(Debug, Clone)]
@@ -131,6 +131,13 @@ pub async fn generate(db: &Db, options: &GenerateOptions) -> anyhow::Result<Gene
     let mut rng = StdRng::seed_from_u64(options.seed);
     let requester_count = (options.requests / 4).max(10);
     let requesters = insert_requesters(db, &reference, requester_count, options, &mut rng).await?;
+    // Folded names for the search index (db::search).
+    let names: HashMap<i64, String> =
+        sqlx::query_as::<_, (i64, String)>("SELECT id, search_name FROM requesters")
+            .fetch_all(db.read())
+            .await?
+            .into_iter()
+            .collect();
 
     // About 700 requests a day: a year of a busy university help desk is ~250,000, so a million
     // spans four years and every yearly sequence fits the six digits of SS-YYYY-NNNNNN.
@@ -167,7 +174,7 @@ pub async fn generate(db: &Db, options: &GenerateOptions) -> anyhow::Result<Gene
                 options.now_ms,
             ));
         }
-        events_written += write_batch(db, &batch, &counters).await?;
+        events_written += write_batch(db, &batch, &counters, &names).await?;
         index += batch_len;
         written += batch_len;
         if options.progress {
@@ -372,6 +379,7 @@ const REQUESTER_COLUMNS: &str = "requesters (full_name, search_name, curp, bolet
 const REQUEST_COLUMNS: &str = "requests (number, year, sequence, channel, status, requester_id, \
      service_id, sheet_version, area_id, assignee_id, subject, description, received_at, \
      registered_at, created_by, updated_at, reopen_count, idempotency_key)";
+const SEARCH_COLUMNS: &str = "request_search (request_id, document, requester)";
 const EVENT_COLUMNS: &str = "request_events (request_id, at, actor_kind, actor_id, kind, \
      from_status, to_status, payload, reason)";
 
@@ -801,6 +809,7 @@ async fn write_batch(
     db: &Db,
     batch: &[PlannedRequest],
     counters: &HashMap<i64, i64>,
+    names: &HashMap<i64, String>,
 ) -> anyhow::Result<u64> {
     let mut tx = db.begin_write().await?;
     let max_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM requests")
@@ -868,6 +877,35 @@ async fn write_batch(
         }
     }
     insert_rows(&mut tx, EVENT_COLUMNS, &rows).await?;
+    let mut rows: Vec<Vec<Value>> = Vec::with_capacity(rows_per_statement(db.engine));
+    for request in batch {
+        let comments: Vec<String> = request
+            .events
+            .iter()
+            .filter(|e| e.kind == "comment")
+            .filter_map(|e| e.payload["body"].as_str().map(String::from))
+            .collect();
+        rows.push(vec![
+            Value::Int(ids[&request.number]),
+            Value::Text(search::document(
+                &request.number,
+                &request.subject,
+                &request.description,
+                &comments,
+            )),
+            Value::Text(
+                request
+                    .requester_id
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_default(),
+            ),
+        ]);
+        if rows.len() == rows_per_statement(db.engine) {
+            insert_rows(&mut tx, SEARCH_COLUMNS, &rows).await?;
+            rows.clear();
+        }
+    }
+    insert_rows(&mut tx, SEARCH_COLUMNS, &rows).await?;
     let years: HashSet<i64> = batch.iter().map(|r| r.year).collect();
     for year in years {
         sqlx::query(

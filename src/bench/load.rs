@@ -23,6 +23,8 @@ pub struct LoadContext {
     pub numbers: Vec<String>,
     /// (requester id, service id) pairs the requester is eligible for, to create requests.
     pub pairs: Vec<(i64, i64)>,
+    /// The web session cookie (`name=value`) of the same agent, for the pages.
+    pub session_cookie: String,
 }
 
 pub struct Scenario {
@@ -58,7 +60,54 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: 200,
         build: list_open,
     },
+    Scenario {
+        name: "search",
+        what: "GET /api/v1/requests?q=… (full text: one or two words an agent would type)",
+        expect: 200,
+        build: search,
+    },
+    Scenario {
+        name: "page",
+        what: "GET /requests/{number} (the request page's HTML, signed in)",
+        expect: 200,
+        build: request_page,
+    },
 ];
+
+/// What agents type in the search box: words of the generated subjects, descriptions and
+/// comments, a surname, a request number's sequence, with and without accents.
+const SEARCHES: &[&str] = &[
+    "correo",
+    "contraseña",
+    "red inalámbrica",
+    "videoconferencia audio",
+    "vpn",
+    "certificado vencido",
+    "hernandez",
+    "García López",
+    "laboratorio equipos",
+    "impresora",
+];
+
+fn search(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
+    let text = if rng.random_bool(0.2) {
+        // A request's number as typed from a paper form.
+        ctx.numbers[rng.random_range(0..ctx.numbers.len())].clone()
+    } else {
+        SEARCHES[rng.random_range(0..SEARCHES.len())].to_string()
+    };
+    ctx.client
+        .get(format!("{}/api/v1/requests", ctx.base))
+        .query(&[("q", text)])
+        .bearer_auth(&ctx.token)
+}
+
+fn request_page(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
+    let number = &ctx.numbers[rng.random_range(0..ctx.numbers.len())];
+    ctx.client
+        .get(format!("{}/requests/{number}", ctx.base))
+        .header(reqwest::header::COOKIE, &ctx.session_cookie)
+}
 
 fn create_request(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
     let (requester, service) = ctx.pairs[rng.random_range(0..ctx.pairs.len())];

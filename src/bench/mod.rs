@@ -141,6 +141,10 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
     let token = db::staff::issue_token(&db, agent.id, "bench", now_ms)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let session = db::web::create_session(&db, agent.id, now_ms)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let session_cookie = format!("{}={}", crate::http::pages::SESSION_COOKIE, session.secret);
     let numbers = sample_numbers(&db, counts.0).await?;
     let pairs = eligible_pairs(&db, args.seed).await?;
 
@@ -203,6 +207,7 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         token,
         numbers,
         pairs,
+        session_cookie,
     });
     println!();
     println!(

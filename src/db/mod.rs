@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod reports;
 pub mod requesters;
 pub mod requests;
+pub mod search;
 pub mod service_levels;
 pub mod staff;
 pub mod surveys;

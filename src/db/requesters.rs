@@ -415,6 +415,9 @@ pub async fn update(
     if let Err(e) = updated {
         return Err(unique_violation(&e).map(taken).unwrap_or_else(|| e.into()));
     }
+    if before.full_name != data.full_name {
+        super::search::index_requests_of(&mut tx, id.0, &data.full_name).await?;
+    }
     for (field, before_value, after_value) in changes {
         sqlx::query(
             "INSERT INTO requester_changes (requester_id, staff_id, at, field, before_value, after_value)

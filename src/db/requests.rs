@@ -155,7 +155,10 @@ const SUMMARY_SELECT: &str = "SELECT q.id, q.number, q.status, q.channel, q.subj
     q.requester_id, r.full_name AS requester_name, q.service_id, s.name AS service_name,
     q.sheet_version, q.area_id, a.name AS area_name, q.assignee_id, st.full_name AS assignee_name,
     q.received_at, q.registered_at, q.updated_at, q.reopen_count
-    FROM requests q
+    FROM requests q";
+
+/// The joins every summary needs, after `FROM requests q` (and any join to the search index).
+const SUMMARY_JOINS: &str = "
     LEFT JOIN requesters r ON r.id = q.requester_id
     LEFT JOIN services s ON s.id = q.service_id
     LEFT JOIN areas a ON a.id = q.area_id
@@ -270,15 +273,11 @@ pub(crate) async fn create_in(
     now_ms: i64,
 ) -> AppResult<RequestNumber> {
     let year = registration_year(now_ms);
-    let sequence: i64 = sqlx::query_scalar(
-        "INSERT INTO request_counters (year, last_sequence) VALUES ($1, 1)
-         ON CONFLICT (year) DO UPDATE SET last_sequence = request_counters.last_sequence + 1
-         RETURNING last_sequence",
-    )
-    .bind(i64::from(year))
-    .fetch_one(&mut *tx)
-    .await?;
-    let number = RequestNumber::new(year, u32::try_from(sequence).unwrap_or(u32::MAX));
+    // The number is taken last (see `take_number`); until then the row holds a placeholder that
+    // no reader sees, because nothing is visible before the commit.
+    let placeholder = uuid::Uuid::new_v4();
+    // Negative, so never a real sequence; random, so two placeholders never collide.
+    let placeholder_sequence = -1 - i64::try_from(placeholder.as_u64_pair().0 >> 1).unwrap_or(0);
     let missing: Vec<String> = new
         .service
         .as_ref()
@@ -304,9 +303,9 @@ pub(crate) async fn create_in(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9, $10, $11, $12, $13, $14, 0, $15)
          RETURNING id",
     )
-    .bind(number.to_string())
+    .bind(format!("pendiente-{placeholder}"))
     .bind(i64::from(year))
-    .bind(sequence)
+    .bind(placeholder_sequence)
     .bind(new.channel.code())
     .bind(status.code())
     .bind(new.requester_id.map(|r| r.0))
@@ -375,8 +374,37 @@ pub(crate) async fn create_in(
         .await?;
     }
     super::service_levels::recompute_request(tx, request_id, now_ms).await?;
+    let number = take_number(tx, request_id, year).await?;
+    super::search::index_request(tx, request_id).await?;
     // L6, A13: the acknowledgement with the number and the attention policy, in this transaction.
     crate::mail::outbound::acknowledge_in_tx(tx, request_id, &missing, now_ms).await?;
+    Ok(number)
+}
+
+/// Gives the request the next number of its year. Bumping the counter locks its row until the
+/// commit, so it comes last: concurrent registrations on PostgreSQL wait for each other only
+/// for the rest of this transaction, not for all of it. Gap-free because a rollback undoes the
+/// bump with everything else.
+async fn take_number(
+    tx: &mut AnyConnection,
+    request_id: i64,
+    year: i16,
+) -> AppResult<RequestNumber> {
+    let sequence: i64 = sqlx::query_scalar(
+        "INSERT INTO request_counters (year, last_sequence) VALUES ($1, 1)
+         ON CONFLICT (year) DO UPDATE SET last_sequence = request_counters.last_sequence + 1
+         RETURNING last_sequence",
+    )
+    .bind(i64::from(year))
+    .fetch_one(&mut *tx)
+    .await?;
+    let number = RequestNumber::new(year, u32::try_from(sequence).unwrap_or(u32::MAX));
+    sqlx::query("UPDATE requests SET number = $1, sequence = $2 WHERE id = $3")
+        .bind(number.to_string())
+        .bind(sequence)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
     Ok(number)
 }
 
@@ -661,6 +689,10 @@ pub async fn apply_step_in(
     .bind(row.id)
     .execute(&mut *tx)
     .await?;
+    if step == Step::Register {
+        // The requester is known now: the request is found by their name too.
+        super::search::index_request(tx, row.id).await?;
+    }
     let payload = match step {
         Step::Register | Step::ConfirmRequirements => json!({
             "requester_id": requester_id,
@@ -741,6 +773,7 @@ pub async fn comment(
         },
     )
     .await?;
+    super::search::index_request(&mut tx, row.id).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -791,6 +824,7 @@ pub async fn change_conditions(
         },
     )
     .await?;
+    super::search::index_request(&mut tx, row.id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -941,7 +975,7 @@ impl EventRow {
 }
 
 pub async fn get(db: &Db, number: &str) -> AppResult<Option<RequestDetail>> {
-    let sql = format!("{SUMMARY_SELECT} WHERE q.number = $1");
+    let sql = format!("{SUMMARY_SELECT}{SUMMARY_JOINS} WHERE q.number = $1");
     let row: Option<SummaryRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(number)
         .fetch_optional(db.read())
@@ -983,9 +1017,18 @@ pub struct ListFilter {
     pub service_id: Option<ServiceId>,
     pub requester_id: Option<RequesterId>,
     pub channel: Option<Channel>,
+    /// Full text: every word must appear (see `db::search`).
+    pub text: Option<TextFilter>,
     /// Keyset pagination: only requests with an internal id below this one.
     pub before_id: Option<i64>,
     pub limit: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TextFilter {
+    pub text: String,
+    /// Whether the requester's name is searched too: only for roles that may see it.
+    pub with_requester: bool,
 }
 
 /// Newest first. Returns the page and the cursor of the next page, if any.
@@ -993,6 +1036,31 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
     let mut conditions: Vec<String> = Vec::new();
     let mut ints: Vec<i64> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
+    // With text, the search index drives the query (newest first on SQLite's FTS5 rowids too).
+    let mut search_join = "";
+    let mut id_column = "q.id";
+    if let Some(text) = &filter.text {
+        let Some(expression) =
+            super::search::match_expression(db.engine, &text.text, text.with_requester)
+        else {
+            return Ok((Vec::new(), None));
+        };
+        texts.push(expression);
+        match db.engine {
+            Engine::Sqlite => {
+                search_join = " JOIN request_search_fts f ON f.rowid = q.id";
+                id_column = "f.rowid";
+                conditions.push("f.request_search_fts MATCH ${text}".into());
+            }
+            Engine::Postgres => {
+                search_join = " JOIN request_search f ON f.request_id = q.id";
+                conditions.push(format!(
+                    "{} @@ to_tsquery('spanish'::regconfig, ${{text}})",
+                    super::search::PG_VECTOR
+                ));
+            }
+        }
+    }
     // Integers are bound first, then texts, so placeholders are numbered in that order.
     let int_filters = [
         ("q.area_id", filter.area_id.map(|a| a.0)),
@@ -1008,7 +1076,7 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
     }
     if let Some(before) = filter.before_id {
         ints.push(before);
-        conditions.push(format!("q.id < ${}", ints.len()));
+        conditions.push(format!("{id_column} < ${}", ints.len()));
     }
     let mut statuses: Vec<Status> = filter.statuses.clone();
     if filter.open_only {
@@ -1033,10 +1101,12 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
     let where_clause = if conditions.is_empty() {
         String::new()
     } else {
+        // The search expression is the first text bound, right after the integers.
         format!(" WHERE {}", conditions.join(" AND "))
+            .replace("${text}", &format!("${}", ints.len() + 1))
     };
     let sql = format!(
-        "{SUMMARY_SELECT}{where_clause} ORDER BY q.id DESC LIMIT {}",
+        "{SUMMARY_SELECT}{search_join}{SUMMARY_JOINS}{where_clause} ORDER BY {id_column} DESC LIMIT {}",
         limit + 1
     );
     let mut query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
@@ -1073,78 +1143,4 @@ pub async fn possible_duplicates(
     .bind(closed[1])
     .fetch_all(db.read())
     .await?)
-}
-
-/// SQL that folds a text column the way `fold_for_search` folds the query: lower case, accents
-/// removed. Nested `replace` works on both engines (SQLite's `lower` leaves non-ASCII letters
-/// alone, hence the capitals too).
-fn fold_sql(expr: &str) -> String {
-    let pairs = [
-        ("á", "a"),
-        ("é", "e"),
-        ("í", "i"),
-        ("ó", "o"),
-        ("ú", "u"),
-        ("ü", "u"),
-        ("ñ", "n"),
-        ("Á", "a"),
-        ("É", "e"),
-        ("Í", "i"),
-        ("Ó", "o"),
-        ("Ú", "u"),
-        ("Ü", "u"),
-        ("Ñ", "n"),
-    ];
-    let mut sql = format!("lower({expr})");
-    for (from, to) in pairs {
-        sql = format!("replace({sql}, '{from}', '{to}')");
-    }
-    sql
-}
-
-/// Search for the web pages: every word of `text` must appear, accent- and case-insensitively,
-/// in the number, subject, description or requester's name. A LIKE over text folded at query
-/// time: a full scan, fine for tens of thousands of requests; a full-text index comes later.
-pub async fn search(db: &Db, text: &str, filter: &ListFilter) -> AppResult<Vec<RequestSummary>> {
-    let folded = super::fold_for_search(text);
-    let haystack = fold_sql(
-        "q.number || ' ' || q.subject || ' ' || q.description || ' ' || COALESCE(r.full_name, '')",
-    );
-    let mut conditions: Vec<String> = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    for word in folded.split_whitespace().take(8) {
-        binds.push(format!("%{}%", super::like_escape(word)));
-        conditions.push(format!("{haystack} LIKE ${} ESCAPE '\\'", binds.len()));
-    }
-    if !filter.statuses.is_empty() {
-        let mut placeholders = Vec::new();
-        for status in &filter.statuses {
-            binds.push(status.code().to_string());
-            placeholders.push(format!("${}", binds.len()));
-        }
-        conditions.push(format!("q.status IN ({})", placeholders.join(", ")));
-    }
-    if let Some(area) = filter.area_id {
-        // An integer from our own type, not user text.
-        conditions.push(format!("q.area_id = {}", area.0));
-    }
-    if let Some(channel) = filter.channel {
-        binds.push(channel.code().to_string());
-        conditions.push(format!("q.channel = ${}", binds.len()));
-    }
-    let where_clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
-    let sql = format!(
-        "{SUMMARY_SELECT}{where_clause} ORDER BY q.id DESC LIMIT {}",
-        filter.limit.clamp(1, 200)
-    );
-    let mut query = sqlx::query_as::<_, SummaryRow>(AssertSqlSafe(sql));
-    for v in binds {
-        query = query.bind(v);
-    }
-    let rows = query.fetch_all(db.read()).await?;
-    Ok(rows.iter().map(SummaryRow::summary).collect())
 }

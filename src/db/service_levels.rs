@@ -85,9 +85,28 @@ where
         .fetch_optional(executor)
         .await?;
     match spec {
-        Some(json) => serde_json::from_str::<Calendar>(&json).map_err(internal),
+        Some(json) => parse_stored_calendar(json),
         None => ipn_calendar_for(registration_year(now_ms)).map_err(internal),
     }
+}
+
+/// The stored calendar as last parsed: parsing it (time zone lookup, exception index) cost
+/// more than the rest of a registration, and it changes a few times a year. Keyed by the
+/// stored text itself, so another node's change, or another database, is never missed.
+static PARSED_CALENDAR: std::sync::Mutex<Option<(String, Calendar)>> = std::sync::Mutex::new(None);
+
+fn parse_stored_calendar(json: String) -> AppResult<Calendar> {
+    if let Ok(cache) = PARSED_CALENDAR.lock()
+        && let Some((text, calendar)) = cache.as_ref()
+        && *text == json
+    {
+        return Ok(calendar.clone());
+    }
+    let calendar = serde_json::from_str::<Calendar>(&json).map_err(internal)?;
+    if let Ok(mut cache) = PARSED_CALENDAR.lock() {
+        *cache = Some((json, calendar.clone()));
+    }
+    Ok(calendar)
 }
 
 /// Validates and stores the calendar; the caller recomputes deadlines afterwards.

@@ -287,6 +287,7 @@ async fn apply(
             .bind(request_id)
             .execute(&mut *tx)
             .await?;
+        crate::db::search::index_request(&mut tx, request_id).await?;
         mark_applied(&mut tx, id, "comment", request_id, false, now_ms).await?;
         tx.commit().await?;
         return Ok(Outcome {

@@ -12,6 +12,7 @@ mod numbering;
 mod pages;
 mod requesters;
 mod requests;
+mod search;
 mod service_levels;
 mod storage;
 mod survey_by_mail;

@@ -76,8 +76,12 @@ async fn the_migrated_schema_has_the_columns_the_migrations_declare() {
     let db = crate::helpers::fresh_db(dir.path()).await;
     let sql = match db.engine {
         Engine::Sqlite => {
+            // FTS5 virtual tables (the search index) and their shadow tables are SQLite's own.
             "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_migrations'"
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'schema_migrations'
+             AND NOT EXISTS (SELECT 1 FROM sqlite_master v
+                 WHERE v.sql LIKE 'CREATE VIRTUAL TABLE%'
+                 AND (m.name = v.name OR m.name LIKE v.name || '\\_%' ESCAPE '\\'))"
         }
         Engine::Postgres => {
             "SELECT table_name::text, column_name::text FROM information_schema.columns

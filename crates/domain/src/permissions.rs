@@ -121,6 +121,12 @@ impl Action {
     }
 }
 
+/// Whether the requester's name shows in lists and searches: for the roles that handle personal
+/// data, and for engineers, who need to know whom they are helping.
+pub fn sees_requester_name(role: Role) -> bool {
+    allows(role, Action::ViewPersonalData) || role == Role::Engineer
+}
+
 pub fn allows(role: Role, action: Action) -> bool {
     use Role::*;
     match action {

@@ -14,12 +14,12 @@ use ventanilla_domain::channel::Channel;
 use ventanilla_domain::eligibility::check_eligibility;
 use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
 use ventanilla_domain::lifecycle::{Status, Step};
-use ventanilla_domain::permissions::Action;
+use ventanilla_domain::permissions::{Action, sees_requester_name};
 use ventanilla_domain::service_order::{self, ServiceOrder};
 
 use crate::db::requests::{
     self, AttachmentMeta, ListFilter, NewAttachment, NewRequest, RequestDetail, RequestSummary,
-    StepInput,
+    StepInput, TextFilter,
 };
 use crate::db::{catalogue, requesters};
 use crate::error::{AppError, AppResult};
@@ -293,9 +293,7 @@ async fn get_request(
     let mut detail = requests::get(&state.db, &number)
         .await?
         .ok_or_else(|| requests::unknown_number(&number))?;
-    if !ventanilla_domain::permissions::allows(staff.0.role, Action::ViewPersonalData)
-        && staff.0.role != ventanilla_domain::permissions::Role::Engineer
-    {
+    if !sees_requester_name(staff.0.role) {
         // The administrator keeps the catalogue; a requester's name is none of their business.
         detail.summary.requester_name = None;
     }
@@ -313,6 +311,10 @@ struct ListQuery {
     service_id: Option<i64>,
     requester_id: Option<i64>,
     channel: Option<String>,
+    /// Full text: every word must appear, as a prefix, accent- and case-insensitively, in the
+    /// number, subject, description, comments or (for roles that see personal data) the
+    /// requester's name.
+    q: Option<String>,
     /// The `next_cursor` of the previous page.
     cursor: Option<i64>,
     /// 1 to 200, default 50.
@@ -362,10 +364,22 @@ async fn list_requests(
         service_id: query.service_id.map(ServiceId),
         requester_id: query.requester_id.map(RequesterId),
         channel,
+        text: query
+            .q
+            .filter(|q| !q.trim().is_empty())
+            .map(|text| TextFilter {
+                text,
+                with_requester: sees_requester_name(staff.0.role),
+            }),
         before_id: query.cursor,
         limit,
     };
-    let (items, next_cursor) = requests::list(&state.db, &filter).await?;
+    let (mut items, next_cursor) = requests::list(&state.db, &filter).await?;
+    if !sees_requester_name(staff.0.role) {
+        for item in &mut items {
+            item.requester_name = None;
+        }
+    }
     Ok(Json(RequestPage { items, next_cursor }))
 }
 

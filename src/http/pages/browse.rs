@@ -11,7 +11,7 @@ use ventanilla_domain::permissions::{Action, Role, allows};
 
 use super::i18n::{self, Lang};
 use super::{Page, PageError, PageResult, local_time, render};
-use crate::db::requests::{self, ListFilter, RequestSummary};
+use crate::db::requests::{self, ListFilter, RequestSummary, TextFilter};
 use crate::db::{catalogue, requesters};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -53,7 +53,7 @@ pub fn rows(lang: Lang, items: &[RequestSummary], show_names: bool) -> Vec<Row> 
 
 /// Engineers see names to contact the person; the administrator keeps the catalogue only.
 pub fn shows_names(role: Role) -> bool {
-    allows(role, Action::ViewPersonalData) || role == Role::Engineer
+    ventanilla_domain::permissions::sees_requester_name(role)
 }
 
 #[derive(Serialize)]
@@ -186,17 +186,22 @@ pub async fn search(
         .map(AreaId);
     let searched = !text.trim().is_empty() || status.is_some() || area.is_some();
     let found = if searched {
-        requests::search(
+        let text_filter = (!text.trim().is_empty()).then(|| TextFilter {
+            text: text.clone(),
+            with_requester: shows_names(page.staff.role),
+        });
+        requests::list(
             &state.db,
-            &text,
             &ListFilter {
                 statuses: status.into_iter().collect(),
                 area_id: area,
+                text: text_filter,
                 limit: 100,
                 ..ListFilter::default()
             },
         )
         .await?
+        .0
     } else {
         Vec::new()
     };
