@@ -72,6 +72,18 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: 200,
         build: request_page,
     },
+    Scenario {
+        name: "search_page",
+        what: "GET /search?q=… (the search page's HTML with up to 100 results)",
+        expect: 200,
+        build: search_page,
+    },
+    Scenario {
+        name: "home",
+        what: "GET / (the agent's home: every queue with its count and first rows)",
+        expect: 200,
+        build: home_page,
+    },
 ];
 
 /// What agents type in the search box: words of the generated subjects, descriptions and
@@ -89,17 +101,33 @@ const SEARCHES: &[&str] = &[
     "impresora",
 ];
 
-fn search(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
-    let text = if rng.random_bool(0.2) {
+fn search_text(ctx: &LoadContext, rng: &mut StdRng) -> String {
+    if rng.random_bool(0.2) {
         // A request's number as typed from a paper form.
         ctx.numbers[rng.random_range(0..ctx.numbers.len())].clone()
     } else {
         SEARCHES[rng.random_range(0..SEARCHES.len())].to_string()
-    };
+    }
+}
+
+fn search(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
     ctx.client
         .get(format!("{}/api/v1/requests", ctx.base))
-        .query(&[("q", text)])
+        .query(&[("q", search_text(ctx, rng))])
         .bearer_auth(&ctx.token)
+}
+
+fn search_page(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {
+    ctx.client
+        .get(format!("{}/search", ctx.base))
+        .query(&[("q", search_text(ctx, rng))])
+        .header(reqwest::header::COOKIE, &ctx.session_cookie)
+}
+
+fn home_page(ctx: &LoadContext, _rng: &mut StdRng) -> reqwest::RequestBuilder {
+    ctx.client
+        .get(format!("{}/", ctx.base))
+        .header(reqwest::header::COOKIE, &ctx.session_cookie)
 }
 
 fn request_page(ctx: &LoadContext, rng: &mut StdRng) -> reqwest::RequestBuilder {

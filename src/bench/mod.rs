@@ -36,7 +36,7 @@ pub struct BenchArgs {
     /// Seconds each scenario runs at each concurrency (after a half-second warm-up).
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
-    /// Scenarios to run, comma-separated (default: all of create, get, list).
+    /// Scenarios to run, comma-separated (default: all: create, get, queue, list, search, page, search_page, home).
     #[arg(long, value_delimiter = ',')]
     pub scenarios: Vec<String>,
     /// Write the results as JSON to this file.

@@ -103,6 +103,24 @@ async fn generated_data_is_consistent_and_readable_through_the_api() {
     let (status, page) = app.get("/api/v1/requests?open=true", &app.agent).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(!page["items"].as_array().expect("items").is_empty());
+    // Every generated request is in the full-text index, found by its number and its words.
+    let indexed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM requests q JOIN request_search s ON s.request_id = q.id",
+    )
+    .fetch_one(db.read())
+    .await
+    .expect("count");
+    assert_eq!(indexed, 1_200);
+    let (_, _, sample) = &rows[600];
+    let (status, found) = app
+        .get(&format!("/api/v1/requests?q={sample}"), &app.agent)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["items"][0]["number"], sample.as_str());
+    let (_, found) = app
+        .get("/api/v1/requests?q=contrase%C3%B1a", &app.agent)
+        .await;
+    assert!(!found["items"].as_array().expect("items").is_empty());
     let (requester, _) = *rows_requesters(&db).await.first().expect("a requester");
     let service = app.service_id("Atención de primer nivel").await;
     let number = app.phone_request(requester, service).await;
