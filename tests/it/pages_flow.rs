@@ -430,7 +430,12 @@ async fn the_script_asks_for_the_sheets_documents_and_attaches_them_with_the_req
         ("service_id", &service),
     ]);
 
-    let missing = browser.post_multipart("/requests/new", &fields, &[]).await;
+    // Without a message of the intake queue there are no message files to point at.
+    let mut pointing = fields.clone();
+    pointing.push(("doc_0_in_message", "1"));
+    let missing = browser
+        .post_multipart("/requests/new", &pointing, &[])
+        .await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.body.contains("id=\"err-attachments\""));
     assert!(
@@ -531,4 +536,69 @@ async fn the_script_registers_a_paper_service_order_and_says_every_refusal_at_on
     let intake = &detail["timeline"][0]["payload"]["intake"];
     assert_eq!(intake["service_order"]["number"], "A-1002", "{detail}");
     assert_eq!(intake["business_days_late"], 5);
+}
+
+#[tokio::test]
+async fn a_document_already_among_the_messages_files_need_not_be_uploaded_again_q3_l4() {
+    let app = TestApp::spawn().await;
+    let service = new_sheet_version(&app, "Correo electrónico", |sheet| {
+        sheet["required_attachments"] = json!(["Oficio de solicitud"]);
+    })
+    .await
+    .to_string();
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let number = intake_message(&app).await;
+    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
+    let path = format!("/requests/{number}");
+    let token = Browser::token(&browser.get(&path).await);
+
+    // The message has no files yet: the document must be uploaded.
+    let panel = browser
+        .get(&format!(
+            "/ui/service-panel?service_id={service}&intake={number}"
+        ))
+        .await;
+    assert!(!panel.body.contains("doc_0_in_message"), "{}", panel.body);
+    assert!(
+        !panel.body.contains("name=\"test\""),
+        "no first-level tests to record"
+    );
+    let mut fields = person(&token, &unit, "none");
+    fields.extend([
+        ("intake", number.as_str()),
+        ("service_id", &service),
+        ("doc_0_in_message", "1"),
+    ]);
+    let refused = browser.post_multipart("/requests/new", &fields, &[]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Falta adjuntar «Oficio de solicitud»")
+    );
+
+    // The message's file is there: the agent says the document is among them.
+    let attached = browser
+        .post_multipart(
+            &format!("{path}/attachments"),
+            &[("csrf", &token)],
+            &[("file", "oficio.pdf", b"%PDF-1.4 oficio".to_vec())],
+        )
+        .await;
+    assert_eq!(attached.status, StatusCode::SEE_OTHER, "{}", attached.body);
+    let panel = browser
+        .get(&format!(
+            "/ui/service-panel?service_id={service}&intake={number}"
+        ))
+        .await;
+    assert!(
+        panel.body.contains("name=\"doc_0_in_message\""),
+        "{}",
+        panel.body
+    );
+    let done = browser.post_multipart("/requests/new", &fields, &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let (_, detail) = app.get(&format!("/api/v1{path}"), &app.agent).await;
+    assert_eq!(detail["status"], "assigned", "{detail}");
+    assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(1));
 }

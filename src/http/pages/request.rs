@@ -41,7 +41,7 @@ const OFFERED: [Step; 11] = [
     Step::Cancel,
 ];
 
-fn parse_number(raw: &str) -> Result<String, PageError> {
+pub(super) fn parse_number(raw: &str) -> Result<String, PageError> {
     RequestNumber::parse(raw)
         .map(|n| n.to_string())
         .map_err(|e| {
@@ -397,6 +397,21 @@ async fn again(
     page_for(state, page, number, ShowQuery::default(), Some(refused)).await
 }
 
+/// After a form: back to the page with a notice, or the page again with the error beside it.
+async fn done_or_again(
+    state: &AppState,
+    page: &Page,
+    number: &str,
+    result: Result<(), AppError>,
+    form_id: &str,
+    form: &FormFields,
+) -> PageResult {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
+        Err(e) => again(state, page, number, e, form_id, form).await,
+    }
+}
+
 pub async fn step(
     State(state): State<AppState>,
     page: Page,
@@ -420,7 +435,7 @@ pub async fn step(
         requester_id: None,
         service: None,
     };
-    match requests::apply_step(
+    let result = requests::apply_step(
         &state.db,
         &number,
         step,
@@ -429,10 +444,8 @@ pub async fn step(
         state.now_ms(),
     )
     .await
-    {
-        Ok(_) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, step.code(), &form).await,
-    }
+    .map(|_| ());
+    done_or_again(&state, &page, &number, result, step.code(), &form).await
 }
 
 pub async fn comment(
@@ -465,10 +478,7 @@ pub async fn comment(
         .await
         .map(|_| ())
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, "comment", &form).await,
-    }
+    done_or_again(&state, &page, &number, result, "comment", &form).await
 }
 
 pub async fn conditions(
@@ -509,10 +519,7 @@ pub async fn conditions(
         )
         .await
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, "conditions", &form).await,
-    }
+    done_or_again(&state, &page, &number, result, "conditions", &form).await
 }
 
 /// A19: the circumstances go on the timeline and to the area's officials.
@@ -531,10 +538,7 @@ pub async fn escalate(
             .await
             .map(|_| ()),
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, "escalate", &form).await,
-    }
+    done_or_again(&state, &page, &number, result, "escalate", &form).await
 }
 
 /// Q3: a file added to the request from its page (the API's limit, its Spanish message).
@@ -569,10 +573,7 @@ pub async fn upload(
             "Elija el archivo que quiere adjuntar.",
         ))
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, "upload", &form.fields).await,
-    }
+    done_or_again(&state, &page, &number, result, "upload", &form.fields).await
 }
 
 /// The download behind a link of the timeline.

@@ -14,7 +14,6 @@ use ventanilla_domain::catalogue::SheetContent;
 use ventanilla_domain::channel::Channel;
 use ventanilla_domain::curp::Curp;
 use ventanilla_domain::eligibility::{UdiRole, check_eligibility};
-use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId};
 use ventanilla_domain::lifecycle::{Status, Step};
 use ventanilla_domain::permissions::Action;
@@ -255,11 +254,15 @@ pub async fn submit(
     {
         errors.insert("service_id".into(), reason.to_string());
     }
+    // A message that came with files may already carry a document: the agent says which.
+    let message_has_files = intake.as_ref().is_some_and(|d| !d.attachments.is_empty());
+    let in_message =
+        |i: usize| message_has_files && form.get(&format!("doc_{i}_in_message")) == "1";
     let documents = match &service {
         Some((_, _, sheet)) => required_documents(
             &sheet.required_attachments,
-            files,
-            upload_errors,
+            (files, upload_errors),
+            in_message,
             &mut errors,
         ),
         None => Vec::new(),
@@ -361,12 +364,13 @@ pub async fn submit(
     Ok(see_other(&format!("/requests/{number}?new=1")))
 }
 
-/// The sheet's required documents (Q3), each from its own input `doc_N`: every one missing or
-/// too large is said at once, beside the documents.
+/// The sheet's required documents (Q3), each from its own input `doc_N` (or, for a message of
+/// the intake queue, already among its files): every one missing or too large is said at once,
+/// beside the documents.
 fn required_documents(
     required: &[String],
-    mut files: Vec<(String, NewAttachment)>,
-    upload_errors: FieldErrors,
+    (mut files, upload_errors): (Vec<(String, NewAttachment)>, FieldErrors),
+    in_message: impl Fn(usize) -> bool,
     errors: &mut FieldErrors,
 ) -> Vec<NewAttachment> {
     let mut problems = Vec::new();
@@ -378,7 +382,7 @@ fn required_documents(
             problems.push(format!("«{name}»: {refused}"));
         } else if let Some(at) = files.iter().position(|(n, _)| *n == input) {
             documents.push(files.swap_remove(at).1);
-        } else {
+        } else if !in_message(i) {
             missing.push(format!("«{name}»"));
         }
     }
@@ -447,15 +451,7 @@ fn service_order_of(form: &FormFields, errors: &mut FieldErrors) -> Option<Servi
 
 /// A message of the intake queue that may still be registered.
 async fn intake_item(state: &AppState, raw: &str) -> Result<RequestDetail, PageError> {
-    let number = RequestNumber::parse(raw)
-        .map(|n| n.to_string())
-        .map_err(|e| {
-            PageError(AppError::new(
-                StatusCode::NOT_FOUND,
-                e.code(),
-                e.to_string(),
-            ))
-        })?;
+    let number = super::request::parse_number(raw)?;
     let detail = requests::get(&state.db, &number)
         .await?
         .ok_or_else(|| PageError(requests::unknown_number(&number)))?;
@@ -759,6 +755,11 @@ pub async fn service_panel(
     let Some((service, sheet)) = catalogue::service(&state.db, ServiceId(id)).await? else {
         return Ok(super::fragment_response(String::new()));
     };
+    let intake = match query.intake.as_deref().filter(|n| !n.is_empty()) {
+        Some(number) => Some(intake_item(&state, number).await?),
+        None => None,
+    };
+    let message_has_files = intake.as_ref().is_some_and(|d| !d.attachments.is_empty());
     let udi_role = query
         .udi_role
         .as_deref()
@@ -815,7 +816,8 @@ pub async fn service_panel(
             minijinja::Value::from_serialize(&required_attachments),
         );
         ctx.insert("policy", attention_policy.into());
-        ctx.insert("intake", query.intake.is_some_and(|n| !n.is_empty()).into());
+        ctx.insert("intake", intake.is_some().into());
+        ctx.insert("message_has_files", message_has_files.into());
         ctx.insert("areas", minijinja::Value::from_serialize(&areas));
     })
 }
