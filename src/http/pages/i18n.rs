@@ -565,6 +565,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "The sheet asks for these documents (Q3). If the form comes back with errors, choose them again.",
     ),
     (
+        "document_in_message",
+        "Viene entre los archivos del mensaje",
+        "It is among the message's files",
+    ),
+    (
         "so_legend",
         "Orden de servicio pre-impresa (X2)",
         "Pre-printed service order (X2)",
