@@ -132,7 +132,7 @@ pub(crate) async fn click(c: &Client, selector: &str) {
     css(c, selector).await.click().await.expect("click");
 }
 
-async fn screenshot(c: &Client, name: &str) {
+pub(crate) async fn screenshot(c: &Client, name: &str) {
     if std::env::var_os("VENTANILLA_SCREENSHOTS").is_none() {
         return;
     }
@@ -186,7 +186,7 @@ pub(crate) async fn accessible(c: &Client, page: &str) {
     );
 }
 
-async fn sign_in(c: &Client, base: &str, username: &str) {
+pub(crate) async fn sign_in(c: &Client, base: &str, username: &str) {
     c.goto(&format!("{base}/login")).await.expect("login page");
     type_into(c, "#username", username).await;
     type_into(c, "#password", PASSWORD).await;
@@ -194,12 +194,28 @@ async fn sign_in(c: &Client, base: &str, username: &str) {
     css(c, "#sign-out").await;
 }
 
+/// A5: nobody matches the search, so the agent types the person's data (A6), CURP checked.
+pub(crate) async fn type_new_person(c: &Client, app: &TestApp) {
+    type_into(c, "#f-q", "Wilfrido Boxo").await;
+    text_contains(c, "#requester-results", "Nadie coincide").await;
+    type_into(c, "#f-full_name", "Wilfrido Boxo").await;
+    type_into(c, "#f-curp", "BOXW310820HNERXN09").await;
+    text_contains(c, "#curp-check", "CURP válida").await;
+    let unit = app.unit_id("ESCOM").await.to_string();
+    css(c, "#f-unit_id")
+        .await
+        .select_by_value(&unit)
+        .await
+        .expect("unit");
+    type_into(c, "#f-email", "wboxo@example.org").await;
+}
+
 async fn sign_out(c: &Client) {
     click(c, "#sign-out").await;
     css(c, "#sign-in").await;
 }
 
-async fn status_is(c: &Client, label: &str) {
+pub(crate) async fn status_is(c: &Client, label: &str) {
     text_contains(c, "#status", label).await;
 }
 
@@ -225,19 +241,7 @@ async fn browser_an_agent_registers_a_phone_request_an_engineer_solves_it_the_ag
     c.goto(&format!("{base}/requests/new"))
         .await
         .expect("script");
-    // A5: nobody matches, so the agent registers the person (A6).
-    type_into(c, "#f-q", "Wilfrido Boxo").await;
-    text_contains(c, "#requester-results", "Nadie coincide").await;
-    type_into(c, "#f-full_name", "Wilfrido Boxo").await;
-    type_into(c, "#f-curp", "BOXW310820HNERXN09").await;
-    text_contains(c, "#curp-check", "CURP válida").await;
-    let unit = app.unit_id("ESCOM").await.to_string();
-    css(c, "#f-unit_id")
-        .await
-        .select_by_value(&unit)
-        .await
-        .expect("unit");
-    type_into(c, "#f-email", "wboxo@example.org").await;
+    type_new_person(c, &app).await;
     type_into(c, "#f-subject", "Sin acceso al correo").await;
     type_into(c, "#f-description", "Rechaza la contraseña desde ayer.").await;
     // A10: the service, found without accents.

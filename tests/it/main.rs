@@ -10,6 +10,10 @@ mod catalogue;
 mod mail;
 mod numbering;
 mod pages;
+// --- pages (request flow) ---
+mod browser_flow;
+mod pages_flow;
+// --- end pages ---
 mod requesters;
 mod requests;
 mod search;

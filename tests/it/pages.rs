@@ -39,8 +39,8 @@ pub async fn account(app: &TestApp, username: &str, role: Role, area: Option<&st
 
 /// A browser without JavaScript: keeps cookies by hand and never follows redirects.
 pub struct Browser {
-    client: Client,
-    base: String,
+    pub(crate) client: Client,
+    pub(crate) base: String,
     cookies: Vec<(String, String)>,
 }
 
@@ -62,7 +62,7 @@ impl Browser {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -74,7 +74,7 @@ impl Browser {
         self.cookies.iter().any(|(k, v)| k == name && !v.is_empty())
     }
 
-    async fn keep(&mut self, response: reqwest::Response) -> Page {
+    pub(crate) async fn keep(&mut self, response: reqwest::Response) -> Page {
         for value in response.headers().get_all(SET_COOKIE) {
             let text = value.to_str().unwrap_or("");
             assert!(
@@ -531,8 +531,8 @@ async fn the_request_page_offers_only_the_steps_the_role_may_take_from_the_statu
     let page = agent.get(&path).await;
     assert_eq!(
         offered(&page.body),
-        ["assign", "comment", "conditions"],
-        "an agent assigns, comments and changes conditions; no start, no cancel"
+        ["assign", "comment", "upload", "escalate", "conditions"],
+        "an agent assigns, comments, attaches (Q3), escalates (A19) and changes conditions; no start, no cancel"
     );
     let mut coordinator = Browser::new(&app);
     coordinator.sign_in("coord.web", PASSWORD).await;
@@ -541,14 +541,14 @@ async fn the_request_page_offers_only_the_steps_the_role_may_take_from_the_statu
     let mut engineer = Browser::new(&app);
     engineer.sign_in("ing.web", PASSWORD).await;
     let page = engineer.get(&path).await;
-    assert_eq!(offered(&page.body), ["start", "comment"]);
+    assert_eq!(offered(&page.body), ["start", "comment", "upload"]);
     assert!(!page.body.contains("id=\"form-conditions\""));
 
     // An engineer of another area is offered nothing, and a forged step is refused in Spanish.
     let mut other = Browser::new(&app);
     other.sign_in("ing.otra", PASSWORD).await;
     let page = other.get(&path).await;
-    assert_eq!(offered(&page.body), ["comment"]);
+    assert_eq!(offered(&page.body), ["comment", "upload"]);
     let token = Browser::token(&page);
     let refused = other
         .post(&format!("{path}/step/start"), &[("csrf", &token)])

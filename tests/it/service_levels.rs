@@ -26,13 +26,25 @@ fn ts(local: &str) -> jiff::Timestamp {
 
 /// Gives the e-mail service new targets (a new sheet version) and returns its id.
 async fn service_with_targets(app: &TestApp, response: i64, resolution: i64) -> i64 {
-    let service = app.service_id("Correo electrónico").await;
+    new_sheet_version(app, "Correo electrónico", |sheet| {
+        sheet["response_target_minutes"] = json!(response);
+        sheet["resolution_target_minutes"] = json!(resolution);
+    })
+    .await
+}
+
+/// A new version of the named service's sheet, changed by `edit`; returns the service's id.
+pub(crate) async fn new_sheet_version(
+    app: &TestApp,
+    name: &str,
+    edit: impl FnOnce(&mut Value),
+) -> i64 {
+    let service = app.service_id(name).await;
     let (_, current) = app
         .get(&format!("/api/v1/services/{service}"), &app.admin)
         .await;
     let mut sheet = current["sheet"].clone();
-    sheet["response_target_minutes"] = json!(response);
-    sheet["resolution_target_minutes"] = json!(resolution);
+    edit(&mut sheet);
     let (status, body) = app
         .post(
             &format!("/api/v1/services/{service}/sheets"),

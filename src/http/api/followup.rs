@@ -51,10 +51,10 @@ struct EscalateInput {
 }
 
 #[derive(Serialize, ToSchema)]
-struct Escalated {
+pub(crate) struct Escalated {
     /// How many people were told (the area's mailbox, CAU's supervisors and coordinators).
-    notified: usize,
-    warning: Option<String>,
+    pub(crate) notified: usize,
+    pub(crate) warning: Option<String>,
 }
 
 #[utoipa::path(post, path = "/requests/{number}/escalate", tag = "follow-up", request_body = EscalateInput,
@@ -67,7 +67,19 @@ async fn escalate(
 ) -> AppResult<Json<Escalated>> {
     staff.require(Action::Escalate)?;
     let number = parse_number(&number)?;
-    let circumstances = input.circumstances.trim();
+    Ok(Json(
+        escalate_request(&state, &number, &input.circumstances, staff.actor()).await?,
+    ))
+}
+
+/// A19 with its circumstances checked; the API and the request page escalate through here.
+pub(crate) async fn escalate_request(
+    state: &AppState,
+    number: &str,
+    circumstances: &str,
+    actor: ventanilla_domain::lifecycle::Actor,
+) -> AppResult<Escalated> {
+    let circumstances = circumstances.trim();
     if circumstances.chars().count() < 10 {
         return Err(AppError::invalid(
             "circumstances",
@@ -78,9 +90,9 @@ async fn escalate(
     let domain = state.config.survey.message_id_domain.clone();
     let notified = followup::escalate(
         &state.db,
-        &number,
+        number,
         circumstances,
-        staff.actor(),
+        actor,
         &domain,
         state.now_ms(),
     )
@@ -88,5 +100,5 @@ async fn escalate(
     let warning = (notified == 0).then(|| {
         "Quedó registrado, pero ni el área ni los supervisores tienen correo: registre sus correos para que reciban el aviso.".to_string()
     });
-    Ok(Json(Escalated { notified, warning }))
+    Ok(Escalated { notified, warning })
 }

@@ -91,7 +91,10 @@ fn text_field(value: &str, field: &str, min: usize, max: usize, what: &str) -> A
     Ok(trimmed.to_string())
 }
 
-async fn current_sheet(state: &AppState, id: i64) -> AppResult<(ServiceId, i64, SheetContent)> {
+pub(crate) async fn current_sheet(
+    state: &AppState,
+    id: i64,
+) -> AppResult<(ServiceId, i64, SheetContent)> {
     let (service, sheet) = catalogue::service(&state.db, ServiceId(id))
         .await?
         .ok_or_else(|| {
@@ -109,6 +112,35 @@ async fn current_sheet(state: &AppState, id: i64) -> AppResult<(ServiceId, i64, 
         ));
     }
     Ok((ServiceId(service.id), service.current_version, sheet))
+}
+
+/// X2: the paper order checked against every rule at once; accepted, what `intake_details`
+/// keeps of it. The API and the attention script register orders through here.
+pub(crate) async fn accept_service_order(
+    state: &AppState,
+    order: &ServiceOrder,
+) -> AppResult<serde_json::Value> {
+    let calendar =
+        crate::db::service_levels::load_calendar(state.db.read(), state.now_ms()).await?;
+    let accepted = service_order::check(order, state.now(), &calendar).map_err(|refusals| {
+        let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
+        AppError::invalid(
+            "service_order",
+            refusals
+                .first()
+                .map(service_order::Refusal::code)
+                .unwrap_or("service_order_refused"),
+            format!(
+                "No se puede registrar la orden de servicio: {}",
+                reasons.join(" ")
+            ),
+        )
+    })?;
+    Ok(serde_json::json!({
+        "service_order": order,
+        "business_days_late": accepted.business_days_late,
+        "counted_in": format!("{:04}-{:02}", accepted.counted_in.0, accepted.counted_in.1),
+    }))
 }
 
 #[utoipa::path(post, path = "/requests", tag = "requests", request_body = NewRequestInput,
@@ -198,30 +230,7 @@ async fn create_request(
                 "Con el medio service_order describa la orden recibida: number, delivered_at, copy, service_date, signed y stamped (X2).",
             ));
         }
-        (Channel::ServiceOrder, Some(order)) => {
-            let calendar =
-                crate::db::service_levels::load_calendar(state.db.read(), state.now_ms()).await?;
-            let accepted =
-                service_order::check(&order, state.now(), &calendar).map_err(|refusals| {
-                    let reasons: Vec<String> = refusals.iter().map(ToString::to_string).collect();
-                    AppError::invalid(
-                        "service_order",
-                        refusals
-                            .first()
-                            .map(service_order::Refusal::code)
-                            .unwrap_or("service_order_refused"),
-                        format!(
-                            "No se puede registrar la orden de servicio: {}",
-                            reasons.join(" ")
-                        ),
-                    )
-                })?;
-            serde_json::json!({
-                "service_order": order,
-                "business_days_late": accepted.business_days_late,
-                "counted_in": format!("{:04}-{:02}", accepted.counted_in.0, accepted.counted_in.1),
-            })
-        }
+        (Channel::ServiceOrder, Some(order)) => accept_service_order(&state, &order).await?,
         (_, _) => serde_json::Value::Null,
     };
     let first_level_tests = if input.first_level_tests.is_null() {
@@ -402,6 +411,42 @@ struct StepResult {
     status: Status,
 }
 
+/// `register` from the intake queue: the chosen service's current sheet, refused when the
+/// identified requester may not ask for it through the message's channel (L1, X1, Q2). The API
+/// and the intake page register through here.
+pub(crate) async fn register_service(
+    state: &AppState,
+    number: &str,
+    requester: Option<RequesterId>,
+    service_id: Option<i64>,
+) -> AppResult<Option<(ServiceId, i64, SheetContent)>> {
+    let Some(id) = service_id else {
+        return Ok(None);
+    };
+    let service = current_sheet(state, id).await?;
+    if let Some(rid) = requester {
+        let requester = requesters::get_unlogged(&state.db, rid)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "requester_id",
+                    "unknown_requester",
+                    format!("No existe el solicitante {rid}."),
+                )
+            })?;
+        let detail = requests::get(&state.db, number)
+            .await?
+            .ok_or_else(|| requests::unknown_number(number))?;
+        check_eligibility(
+            service.2.eligibility,
+            requester.udi_role,
+            detail.summary.channel,
+        )
+        .map_err(|reason| AppError::invalid("service_id", reason.code(), reason.to_string()))?;
+    }
+    Ok(Some(service))
+}
+
 /// Takes a life-cycle step: register, confirm_requirements, assign, start, wait, resume, solve,
 /// verify, send_back, close, reopen, cancel.
 #[utoipa::path(post, path = "/requests/{number}/actions/{step}", tag = "requests", request_body = StepBody,
@@ -429,29 +474,8 @@ async fn take_step(
         service: None,
     };
     if step == Step::Register {
-        if let Some(id) = body.service_id {
-            input.service = Some(current_sheet(&state, id).await?);
-        }
-        if let (Some(rid), Some((_, _, sheet))) = (input.requester_id, &input.service) {
-            let requester = requesters::get_unlogged(&state.db, rid)
-                .await?
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "requester_id",
-                        "unknown_requester",
-                        format!("No existe el solicitante {rid}."),
-                    )
-                })?;
-            let detail = requests::get(&state.db, &number)
-                .await?
-                .ok_or_else(|| requests::unknown_number(&number))?;
-            check_eligibility(
-                sheet.eligibility,
-                requester.udi_role,
-                detail.summary.channel,
-            )
-            .map_err(|reason| AppError::invalid("service_id", reason.code(), reason.to_string()))?;
-        }
+        input.service =
+            register_service(&state, &number, input.requester_id, body.service_id).await?;
     }
     let status = requests::apply_step(
         &state.db,
@@ -553,60 +577,17 @@ async fn upload_attachment(
     staff.require(Action::Attach)?;
     let number = parse_number(&number)?;
     let limit = state.config.max_attachment_bytes;
-    let too_large = || {
-        AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "attachment_too_large",
-            format!(
-                "El archivo supera el límite de {} MiB; redúzcalo o divídalo.",
-                limit / (1024 * 1024)
-            ),
-        )
-        .with_field("file")
-    };
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            AppError::new(
-                StatusCode::BAD_REQUEST,
-                "multipart_invalid",
-                format!("El envío multipart no es válido: {}.", e.body_text()),
-            )
-        }
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_problem(e, limit))?
+    {
         if field.name() != Some("file") {
             continue;
         }
-        let filename = field
-            .file_name()
-            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| "adjunto".to_string());
-        let content_type = field
-            .content_type()
-            .unwrap_or("application/octet-stream")
-            .to_string();
-        let mut content = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-            if content.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            content.extend_from_slice(&chunk);
-        }
-        let meta = requests::attach(
-            &state.db,
-            &number,
-            NewAttachment {
-                filename,
-                content_type,
-                content,
-            },
-            staff.actor(),
-            state.now_ms(),
-        )
-        .await?;
+        let file = read_upload(field, limit).await?;
+        let meta =
+            requests::attach(&state.db, &number, file, staff.actor(), state.now_ms()).await?;
         return Ok((StatusCode::CREATED, Json(meta)));
     }
     Err(AppError::invalid(
@@ -614,6 +595,67 @@ async fn upload_attachment(
         "file_missing",
         "Envíe el archivo en el campo multipart «file».",
     ))
+}
+
+/// 413 naming the field `file` and the limit in MiB.
+pub(crate) fn attachment_too_large(limit: usize) -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "attachment_too_large",
+        format!(
+            "El archivo supera el límite de {} MiB; redúzcalo o divídalo.",
+            limit / (1024 * 1024)
+        ),
+    )
+    .with_field("file")
+}
+
+/// A multipart stream that broke off: too large (the body limit) or malformed.
+pub(crate) fn multipart_problem(
+    e: axum::extract::multipart::MultipartError,
+    limit: usize,
+) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        attachment_too_large(limit)
+    } else {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            "multipart_invalid",
+            format!("El envío multipart no es válido: {}.", e.body_text()),
+        )
+    }
+}
+
+/// Reads one uploaded file up to `limit` bytes: its name without any path, its type, its bytes.
+pub(crate) async fn read_upload(
+    mut field: axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> AppResult<NewAttachment> {
+    let filename = field
+        .file_name()
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "adjunto".to_string());
+    let content_type = field
+        .content_type()
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let mut content = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| multipart_problem(e, limit))?
+    {
+        if content.len() + chunk.len() > limit {
+            return Err(attachment_too_large(limit));
+        }
+        content.extend_from_slice(&chunk);
+    }
+    Ok(NewAttachment {
+        filename,
+        content_type,
+        content,
+    })
 }
 
 #[utoipa::path(get, path = "/requests/{number}/attachments/{id}", tag = "requests",
@@ -625,7 +667,16 @@ async fn download_attachment(
 ) -> AppResult<Response> {
     staff.require(Action::ViewRequests)?;
     let number = parse_number(&number)?;
-    let (meta, content) = requests::attachment_content(&state.db, &number, id)
+    attachment_download(&state, &number, id).await
+}
+
+/// A stored attachment as a download (the API and the request page's links).
+pub(crate) async fn attachment_download(
+    state: &AppState,
+    number: &str,
+    id: i64,
+) -> AppResult<Response> {
+    let (meta, content) = requests::attachment_content(&state.db, number, id)
         .await?
         .ok_or_else(|| {
             AppError::not_found(

@@ -45,41 +45,41 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // ---------------------------------------------------------------------------
 
 #[derive(Serialize, ToSchema)]
-struct TargetView {
+pub(crate) struct TargetView {
     /// response or resolution.
-    target: String,
-    target_minutes: i64,
+    pub(crate) target: String,
+    pub(crate) target_minutes: i64,
     #[schema(value_type = String)]
     start: jiff::Timestamp,
     /// Absent while the clock is stopped by a pause with time left.
     #[schema(value_type = Option<String>)]
     deadline: Option<jiff::Timestamp>,
     /// Deadline in local words, e.g. `mar 17/03/2026 09:00`.
-    deadline_local: Option<String>,
+    pub(crate) deadline_local: Option<String>,
     #[schema(value_type = Option<String>)]
     stopped_at: Option<jiff::Timestamp>,
-    elapsed_seconds: i64,
+    pub(crate) elapsed_seconds: i64,
     /// Negative when overdue.
-    remaining_seconds: i64,
+    pub(crate) remaining_seconds: i64,
     /// Elapsed ÷ target × 100.
-    share_percent: f64,
+    pub(crate) share_percent: f64,
     /// running, paused, met or breached.
-    state: String,
+    pub(crate) state: String,
     /// Spanish summary: open hours counted, closed days and pauses skipped.
-    explanation_es: String,
+    pub(crate) explanation_es: String,
     /// Every step: open spans counted, closed days (with the holiday's name), pauses.
     #[schema(value_type = Option<Object>)]
     explanation: Option<Explanation>,
 }
 
 #[derive(Serialize, ToSchema)]
-struct ServiceLevelView {
+pub(crate) struct ServiceLevelView {
     number: String,
     status: String,
     /// none, running, paused, met or breached (the worst target).
-    state: String,
+    pub(crate) state: String,
     zone: String,
-    targets: Vec<TargetView>,
+    pub(crate) targets: Vec<TargetView>,
 }
 
 /// Spanish summary of how a deadline was reached.
@@ -121,17 +121,25 @@ async fn service_level(
 ) -> AppResult<Json<ServiceLevelView>> {
     staff.require(Action::ViewRequests)?;
     let number = parse_number(&number)?;
+    Ok(Json(service_level_view(&state, &number).await?))
+}
+
+/// A request's clocks now, explained; the API and the request page show the same.
+pub(crate) async fn service_level_view(
+    state: &AppState,
+    number: &str,
+) -> AppResult<ServiceLevelView> {
     let now_ms = state.now_ms();
     let mut conn = state.db.read().acquire().await?;
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
-        .bind(&number)
+        .bind(number)
         .fetch_optional(&mut *conn)
         .await?;
-    let id = id.ok_or_else(|| requests::unknown_number(&number))?;
+    let id = id.ok_or_else(|| requests::unknown_number(number))?;
     let calendar = sl::load_calendar(&mut *conn, now_ms).await?;
     let request = sl::evaluate_request(&mut conn, &calendar, id, now_ms)
         .await?
-        .ok_or_else(|| requests::unknown_number(&number))?;
+        .ok_or_else(|| requests::unknown_number(number))?;
     let targets = request
         .levels
         .iter()
@@ -161,13 +169,13 @@ async fn service_level(
             }
         })
         .collect();
-    Ok(Json(ServiceLevelView {
+    Ok(ServiceLevelView {
         number: request.number,
         status: request.status.code().to_owned(),
         state: sl::overall_state(&request.levels).to_owned(),
         zone: calendar.zone_name().to_owned(),
         targets,
-    }))
+    })
 }
 
 // ---------------------------------------------------------------------------

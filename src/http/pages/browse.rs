@@ -12,6 +12,7 @@ use ventanilla_domain::permissions::{Action, Role, allows};
 use super::i18n::{self, Lang};
 use super::{Page, PageError, PageResult, local_time, render};
 use crate::db::requests::{self, ListFilter, RequestSummary, TextFilter};
+use crate::db::service_levels::{self as sl, QueueFilter};
 use crate::db::{catalogue, requesters};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -62,6 +63,66 @@ struct Queue {
     title: &'static str,
     count: String,
     rows: Vec<Row>,
+    /// The service-level queues (A16) list deadlines instead of the usual columns.
+    sla_rows: Option<Vec<SlaRow>>,
+}
+
+#[derive(Serialize)]
+struct SlaRow {
+    number: String,
+    status: String,
+    status_code: String,
+    subject: String,
+    due: String,
+}
+
+/// A16: open requests past 75 % of a target (`at_risk`) or overdue (`breached`), nearest
+/// deadline first, from the service-level queue the API serves; engineers see their area's.
+async fn sla_queue(
+    state: &AppState,
+    page: &Page,
+    id: &'static str,
+    breached: bool,
+) -> Result<Queue, PageError> {
+    let filter = QueueFilter {
+        area_id: match page.staff.role {
+            Role::Engineer => page.staff.area_id.map(|a| a.0),
+            _ => None,
+        },
+        at_risk: !breached,
+        breached,
+        limit: 50,
+        ..QueueFilter::default()
+    };
+    let (items, more) = sl::queue(&state.db, &filter, state.now_ms()).await?;
+    let due_key = if breached {
+        "sla_due_past"
+    } else {
+        "sla_due_next"
+    };
+    let sla_rows = items
+        .iter()
+        .map(|r| {
+            let status = Status::from_code(&r.status);
+            SlaRow {
+                number: r.number.clone(),
+                status: status
+                    .map(|st| i18n::status_label(page.lang, st).to_string())
+                    .unwrap_or_else(|| r.status.clone()),
+                status_code: r.status.clone(),
+                subject: r.subject.clone(),
+                due: i18n::text(page.lang, due_key)
+                    .replace("{at}", &local_time(crate::db::from_millis(r.sla_due_at))),
+            }
+        })
+        .collect();
+    Ok(Queue {
+        id,
+        title: i18n::text(page.lang, &format!("queue_{id}")),
+        count: format!("{}{}", items.len(), if more { "+" } else { "" }),
+        rows: Vec::new(),
+        sla_rows: Some(sla_rows),
+    })
 }
 
 async fn queue(
@@ -81,6 +142,7 @@ async fn queue(
         title: i18n::text(page.lang, &format!("queue_{id}")),
         count,
         rows: rows(page.lang, &items, shows_names(page.staff.role)),
+        sla_rows: None,
     })
 }
 
@@ -138,6 +200,10 @@ async fn queues(state: &AppState, page: &Page) -> Result<Vec<Queue>, PageError> 
             );
         }
         queues.push(queue(state, page, "open", open(20)).await?);
+    }
+    if allows(role, Action::CreateRequest) || role == Role::Engineer {
+        queues.push(sla_queue(state, page, "at_risk", false).await?);
+        queues.push(sla_queue(state, page, "breached", true).await?);
     }
     Ok(queues)
 }

@@ -490,6 +490,123 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Could not complete",
     ),
     ("back_home", "Volver al inicio", "Back to home"),
+    // --- pages ---
+    (
+        "queue_at_risk",
+        "En riesgo (75 % o más del plazo)",
+        "At risk (75 % or more of the time)",
+    ),
+    ("queue_breached", "Vencidas", "Overdue"),
+    ("sla_due_next", "vence {at}", "due {at}"),
+    ("sla_due_past", "venció {at}", "was due {at}"),
+    ("sla_heading", "Niveles de servicio", "Service levels"),
+    (
+        "sla_none",
+        "Sin plazos: la solicitud aún no tiene servicio registrado.",
+        "No deadlines: the request has no registered service yet.",
+    ),
+    ("sla_target_response", "Respuesta", "Response"),
+    ("sla_target_resolution", "Solución", "Resolution"),
+    ("sla_state_running", "En curso", "Running"),
+    (
+        "sla_state_paused",
+        "En pausa (en espera)",
+        "Paused (on hold)",
+    ),
+    ("sla_state_met", "Cumplido", "Met"),
+    ("sla_state_breached", "Vencido", "Overdue"),
+    ("sla_at_risk", "En riesgo", "At risk"),
+    ("sla_used", "Tiempo hábil usado", "Business time used"),
+    (
+        "sla_left",
+        "Quedan {time} hábiles",
+        "{time} of business time left",
+    ),
+    (
+        "sla_overdue_by",
+        "Vencido por {time} hábiles",
+        "Overdue by {time} of business time",
+    ),
+    ("sla_met_in_time", "Atendido a tiempo", "Met in time"),
+    ("sla_deadline", "Plazo", "Deadline"),
+    ("attachments_heading", "Adjuntos", "Attachments"),
+    ("attach_file", "Adjuntar un archivo", "Attach a file"),
+    ("attach_file_label", "Archivo", "File"),
+    ("attach_limit", "Hasta {mib} MiB.", "Up to {mib} MiB."),
+    ("attach_button", "Adjuntar", "Attach"),
+    ("escalate_heading", "Escalar (A19)", "Escalate (A19)"),
+    ("escalate_circumstances", "Circunstancias", "Circumstances"),
+    (
+        "escalate_hint",
+        "Qué pasó y qué se necesita del área; se avisa a sus responsables y a la supervisión del CAU.",
+        "What happened and what is needed from the area; its officials and CAU's supervisors are told.",
+    ),
+    ("escalate_button", "Escalar", "Escalate"),
+    (
+        "intake_register",
+        "Registrar este mensaje",
+        "Register this message",
+    ),
+    (
+        "intake_heading",
+        "Registrar el mensaje",
+        "Register the message",
+    ),
+    ("intake_message", "Mensaje recibido", "Message received"),
+    ("intake_from", "De", "From"),
+    (
+        "intake_hint",
+        "Identifique o registre a la persona, elija el servicio y registre: la solicitud sale de la bandeja con su número.",
+        "Identify or register the person, choose the service and register: the request leaves the intake queue with its number.",
+    ),
+    (
+        "documents_hint",
+        "La cédula pide estos documentos (Q3). Si el formulario vuelve con errores, elíjalos de nuevo.",
+        "The sheet asks for these documents (Q3). If the form comes back with errors, choose them again.",
+    ),
+    (
+        "document_in_message",
+        "Viene entre los archivos del mensaje",
+        "It is among the message's files",
+    ),
+    (
+        "so_legend",
+        "Orden de servicio pre-impresa (X2)",
+        "Pre-printed service order (X2)",
+    ),
+    (
+        "so_hint",
+        "Sólo casos extraordinarios: original, firmado y sellado, entregado en la CGSI o el CAU a más tardar 5 días hábiles después del servicio.",
+        "Extraordinary cases only: original, signed and stamped, delivered at CGSI or CAU within 5 business days of the service.",
+    ),
+    (
+        "so_number",
+        "Folio impreso en la orden",
+        "Number printed on the order",
+    ),
+    (
+        "so_service_date",
+        "Fecha del servicio",
+        "Date of the service",
+    ),
+    (
+        "so_delivered_at",
+        "Dónde se entregó",
+        "Where it was delivered",
+    ),
+    (
+        "so_cgsi_reception",
+        "Recepción de la CGSI",
+        "CGSI reception",
+    ),
+    ("so_cau", "CAU", "CAU"),
+    ("so_elsewhere", "Otro lugar", "Elsewhere"),
+    ("so_copy", "Qué se entregó", "What was handed in"),
+    ("so_original", "Original", "Original"),
+    ("so_photocopy", "Fotocopia", "Photocopy"),
+    ("so_yellow_copy", "Copia amarilla", "Yellow copy"),
+    ("so_signed", "Firmada por la unidad", "Signed by the unit"),
+    ("so_stamped", "Sellada por la unidad", "Stamped by the unit"),
 ];
 
 static ES: LazyLock<BTreeMap<&'static str, &'static str>> =
@@ -578,6 +695,7 @@ pub fn event_label(lang: Lang, kind: &str) -> String {
         "comment" => "Comentario",
         "conditions_changed" => "Cambio de condiciones",
         "attachment_added" => "Adjunto",
+        "escalated" => "Escalada",
         other => {
             return Step::from_code(other)
                 .map(|s| step_button(lang, s).to_string())
@@ -591,6 +709,7 @@ pub fn event_label(lang: Lang, kind: &str) -> String {
             "registered" => "Registered",
             "comment" => "Comment",
             "conditions_changed" => "Change of conditions",
+            "escalated" => "Escalated",
             _ => "Attachment",
         }
         .to_string(),

@@ -13,6 +13,8 @@ mod reports;
 mod request;
 mod script;
 mod survey;
+// --- pages (request flow) ---
+mod upload;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -62,6 +64,15 @@ pub fn router() -> Router<AppState> {
         .route("/ui/services", get(script::service_results))
         .route("/ui/service-panel", get(script::service_panel))
         .route("/ui/requester-history", get(script::requester_history))
+        // --- pages (request flow) ---
+        .route("/requests/{number}/register", get(script::intake_form))
+        .route("/requests/{number}/escalate", post(request::escalate))
+        .route("/requests/{number}/attachments", post(request::upload))
+        .route(
+            "/requests/{number}/attachments/{id}",
+            get(request::download),
+        )
+        // --- end pages ---
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
 }

@@ -7,17 +7,22 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::ids::{AreaId, ServiceId, StaffId};
-use ventanilla_domain::lifecycle::{RequestFacts, Step, next_status};
+use ventanilla_domain::lifecycle::{RequestFacts, Status, Step, next_status};
 use ventanilla_domain::permissions::{Action, Role, allows};
 
 use super::browse::shows_names;
 use super::i18n;
+use super::upload::MultipartForm;
 use super::{
     FieldErrors, FormFields, Page, PageError, PageResult, file_error, local_time, render, see_other,
 };
 use crate::db::requests::{self, RequestDetail, StepInput};
+use crate::db::service_levels::business_text;
 use crate::db::{catalogue, staff};
 use crate::error::AppError;
+use crate::http::api::followup::escalate_request;
+use crate::http::api::requests::attachment_download;
+use crate::http::api::service_levels::{ServiceLevelView, service_level_view};
 use crate::state::AppState;
 
 /// The steps offered on the page, in the order of the procedure. `register` (from the intake
@@ -36,7 +41,7 @@ const OFFERED: [Step; 11] = [
     Step::Cancel,
 ];
 
-fn parse_number(raw: &str) -> Result<String, PageError> {
+pub(super) fn parse_number(raw: &str) -> Result<String, PageError> {
     RequestNumber::parse(raw)
         .map(|n| n.to_string())
         .map_err(|e| {
@@ -81,6 +86,74 @@ struct EventView {
     reason: Option<String>,
     body: Option<String>,
     internal: bool,
+    /// The download of the file an `attachment_added` event added.
+    file: Option<FileView>,
+}
+
+#[derive(Serialize, Clone)]
+struct FileView {
+    id: i64,
+    filename: String,
+    size: String,
+}
+
+/// One service-level clock as a bar (L3, L4, A16): business time used of the time allowed, the
+/// time left or overdue in words, and the state in words (never colour only).
+#[derive(Serialize)]
+struct BarView {
+    target: &'static str,
+    /// 0–100 for the bar; the text says the real share when it is over.
+    value: i64,
+    percent: String,
+    used: String,
+    allowed: String,
+    left: String,
+    state: &'static str,
+    state_code: String,
+    /// running or paused past 75 %, not yet overdue.
+    at_risk: bool,
+    deadline: Option<String>,
+    explanation: String,
+}
+
+fn size_text(bytes: i64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{} KiB", bytes / 1024)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+fn bars(lang: i18n::Lang, view: &ServiceLevelView) -> Vec<BarView> {
+    view.targets
+        .iter()
+        .map(|t| {
+            let live = matches!(t.state.as_str(), "running" | "paused");
+            let at_risk = live && t.share_percent >= 75.0 && t.remaining_seconds > 0;
+            let left = match t.state.as_str() {
+                "met" => i18n::text(lang, "sla_met_in_time").to_string(),
+                _ if t.remaining_seconds < 0 => i18n::text(lang, "sla_overdue_by")
+                    .replace("{time}", &business_text(t.remaining_seconds)),
+                _ => i18n::text(lang, "sla_left")
+                    .replace("{time}", &business_text(t.remaining_seconds)),
+            };
+            BarView {
+                target: i18n::text(lang, &format!("sla_target_{}", t.target)),
+                value: t.share_percent.clamp(0.0, 100.0).round() as i64,
+                percent: format!("{:.0} %", t.share_percent),
+                used: business_text(t.elapsed_seconds),
+                allowed: business_text(t.target_minutes * 60),
+                left,
+                state: i18n::text(lang, &format!("sla_state_{}", t.state)),
+                state_code: t.state.clone(),
+                at_risk,
+                deadline: t.deadline_local.clone(),
+                explanation: t.explanation_es.clone(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -140,10 +213,32 @@ async fn page_for(
             danger: *step == Step::Cancel,
         })
         .collect();
+    let files: Vec<(String, FileView)> = detail
+        .attachments
+        .iter()
+        .map(|a| {
+            (
+                a.sha256.clone(),
+                FileView {
+                    id: a.id,
+                    filename: a.filename.clone(),
+                    size: size_text(a.size_bytes),
+                },
+            )
+        })
+        .collect();
     let timeline: Vec<EventView> = detail
         .timeline
         .iter()
         .map(|e| EventView {
+            file: files
+                .iter()
+                .find(|(sha, f)| {
+                    e.kind == "attachment_added"
+                        && e.payload["sha256"].as_str() == Some(sha.as_str())
+                        && e.payload["filename"].as_str() == Some(f.filename.as_str())
+                })
+                .map(|(_, f)| f.clone()),
             at: local_time(e.at),
             who: e.actor_name.clone().unwrap_or_else(|| e.actor_kind.clone()),
             what: i18n::event_label(lang, &e.kind),
@@ -201,7 +296,30 @@ async fn page_for(
         }
         _ => Vec::new(),
     };
+    let service_level = service_level_view(state, number).await?;
     let mut ctx = page.context("title_home");
+    ctx.insert(
+        "bars",
+        minijinja::Value::from_serialize(bars(lang, &service_level)),
+    );
+    ctx.insert(
+        "files",
+        minijinja::Value::from_serialize(files.iter().map(|(_, f)| f).collect::<Vec<_>>()),
+    );
+    ctx.insert("can_attach", allows(page.staff.role, Action::Attach).into());
+    ctx.insert(
+        "can_escalate",
+        (allows(page.staff.role, Action::Escalate) && s.status.is_open()).into(),
+    );
+    ctx.insert(
+        "can_register",
+        (s.status == Status::Received && allows(page.staff.role, Action::Step(Step::Register)))
+            .into(),
+    );
+    ctx.insert(
+        "max_mib",
+        (state.config.max_attachment_bytes / (1024 * 1024)).into(),
+    );
     ctx.insert("title", s.number.clone().into());
     ctx.insert("number", s.number.clone().into());
     ctx.insert("status", i18n::status_label(lang, s.status).into());
@@ -279,6 +397,21 @@ async fn again(
     page_for(state, page, number, ShowQuery::default(), Some(refused)).await
 }
 
+/// After a form: back to the page with a notice, or the page again with the error beside it.
+async fn done_or_again(
+    state: &AppState,
+    page: &Page,
+    number: &str,
+    result: Result<(), AppError>,
+    form_id: &str,
+    form: &FormFields,
+) -> PageResult {
+    match result {
+        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
+        Err(e) => again(state, page, number, e, form_id, form).await,
+    }
+}
+
 pub async fn step(
     State(state): State<AppState>,
     page: Page,
@@ -302,7 +435,7 @@ pub async fn step(
         requester_id: None,
         service: None,
     };
-    match requests::apply_step(
+    let result = requests::apply_step(
         &state.db,
         &number,
         step,
@@ -311,10 +444,8 @@ pub async fn step(
         state.now_ms(),
     )
     .await
-    {
-        Ok(_) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, step.code(), &form).await,
-    }
+    .map(|_| ());
+    done_or_again(&state, &page, &number, result, step.code(), &form).await
 }
 
 pub async fn comment(
@@ -347,10 +478,7 @@ pub async fn comment(
         .await
         .map(|_| ())
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, "comment", &form).await,
-    }
+    done_or_again(&state, &page, &number, result, "comment", &form).await
 }
 
 pub async fn conditions(
@@ -391,8 +519,76 @@ pub async fn conditions(
         )
         .await
     };
-    match result {
-        Ok(()) => Ok(see_other(&format!("/requests/{number}?done=1"))),
-        Err(e) => again(&state, &page, &number, e, "conditions", &form).await,
-    }
+    done_or_again(&state, &page, &number, result, "conditions", &form).await
+}
+
+/// A19: the circumstances go on the timeline and to the area's officials.
+pub async fn escalate(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    form: FormFields,
+) -> PageResult {
+    page.check_csrf(&headers, &form)?;
+    let number = parse_number(&number)?;
+    let result = match page.require(Action::Escalate) {
+        Err(PageError(e)) => Err(e),
+        Ok(()) => escalate_request(&state, &number, form.get("circumstances"), page.actor())
+            .await
+            .map(|_| ()),
+    };
+    done_or_again(&state, &page, &number, result, "escalate", &form).await
+}
+
+/// Q3: a file added to the request from its page (the API's limit, its Spanish message).
+pub async fn upload(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+    mut form: MultipartForm,
+) -> PageResult {
+    let number = parse_number(&number)?;
+    page.check_csrf(&headers, &form.fields)?;
+    let mut files = form.take_files();
+    let result = if let Err(PageError(e)) = page.require(Action::Attach) {
+        Err(e)
+    } else if let Some((field, detail)) = form.errors.pop_first() {
+        Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "attachment_too_large",
+            detail,
+        )
+        .with_field(if field == "_form" { "file" } else { &field }))
+    } else if let Some(index) = files.iter().position(|(name, _)| name == "file") {
+        let (_, file) = files.swap_remove(index);
+        requests::attach(&state.db, &number, file, page.actor(), state.now_ms())
+            .await
+            .map(|_| ())
+    } else {
+        Err(AppError::invalid(
+            "file",
+            "file_missing",
+            "Elija el archivo que quiere adjuntar.",
+        ))
+    };
+    done_or_again(&state, &page, &number, result, "upload", &form.fields).await
+}
+
+/// The download behind a link of the timeline.
+pub async fn download(
+    State(state): State<AppState>,
+    page: Page,
+    Path((number, id)): Path<(String, String)>,
+) -> PageResult {
+    page.require(Action::ViewRequests)?;
+    let number = parse_number(&number)?;
+    let id = id.parse::<i64>().map_err(|_| {
+        PageError(AppError::not_found(
+            "unknown_attachment",
+            format!("La solicitud {number} no tiene el adjunto {id}."),
+        ))
+    })?;
+    Ok(attachment_download(&state, &number, id).await?)
 }

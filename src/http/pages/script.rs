@@ -6,7 +6,7 @@
 //!
 //! The `/ui/…` endpoints answer small HTML fragments the page loads as the agent types.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,18 +15,23 @@ use ventanilla_domain::channel::Channel;
 use ventanilla_domain::curp::Curp;
 use ventanilla_domain::eligibility::{UdiRole, check_eligibility};
 use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId};
+use ventanilla_domain::lifecycle::{Status, Step};
 use ventanilla_domain::permissions::Action;
+use ventanilla_domain::service_order::ServiceOrder;
 
 use super::browse::{eligibility_label, rows};
 use super::i18n::{self, Lang};
+use super::upload::MultipartForm;
 use super::{
     FieldErrors, FormFields, Page, PageError, PageResult, base_context, file_error, render,
     see_other,
 };
 use crate::db::requesters::{self, Lookup, Requester};
-use crate::db::requests::{self, ListFilter, NewRequest};
+use crate::db::requests::{self, ListFilter, NewAttachment, NewRequest, RequestDetail, StepInput};
 use crate::db::{catalogue, web};
+use crate::error::AppError;
 use crate::http::api::requesters::{RequesterInput, parse_requester};
+use crate::http::api::requests::{accept_service_order, register_service};
 use crate::state::AppState;
 
 #[derive(Serialize)]
@@ -57,6 +62,13 @@ async fn form_context(
             label: format!("{} — {}", u.acronym, u.name),
         })
         .collect();
+    if let Some(number) = values["intake"].as_str() {
+        let detail = intake_item(state, number).await?;
+        ctx.insert(
+            "intake",
+            minijinja::Value::from_serialize(intake_view(&detail)),
+        );
+    }
     let greeting = i18n::text(page.lang, "greeting_text").replace("{name}", &page.staff.full_name);
     ctx.insert("channels", minijinja::Value::from_serialize(&channels));
     ctx.insert("units", minijinja::Value::from_serialize(&units));
@@ -111,22 +123,31 @@ pub async fn submit(
     State(state): State<AppState>,
     page: Page,
     headers: HeaderMap,
-    form: FormFields,
+    upload: MultipartForm,
 ) -> PageResult {
     page.require(Action::CreateRequest)?;
+    let MultipartForm {
+        fields: form,
+        files,
+        errors: upload_errors,
+    } = upload;
     page.check_csrf(&headers, &form)?;
     let mut values = serde_json::to_value(form.values()).unwrap_or_default();
     let mut errors = FieldErrors::new();
     let now = state.now_ms();
-    let channel = Channel::from_code(form.get("channel"));
+    // A message of the intake queue being registered (A5, A6): its channel, subject and text
+    // are the message's own.
+    let intake = match form.opt("intake") {
+        Some(number) => Some(intake_item(&state, &number).await?),
+        None => None,
+    };
+    let channel = match &intake {
+        Some(detail) => Some(detail.summary.channel),
+        None => Channel::from_code(form.get("channel")),
+    };
+    let mut intake_details = serde_json::Value::Null;
     if channel.is_none() {
         errors.insert("channel".into(), "Elija el medio de contacto (L2).".into());
-    } else if channel == Some(Channel::ServiceOrder) {
-        // X2 needs the order's reception data, which this screen does not collect yet.
-        errors.insert(
-            "channel".into(),
-            "Las órdenes de servicio pre-impresas se registran con sus datos de recepción (X2) por la API: POST /api/v1/requests con service_order.".into(),
-        );
     }
     let requester_id = form
         .get("requester_id")
@@ -134,7 +155,7 @@ pub async fn submit(
         .ok()
         .map(RequesterId);
 
-    if form.get("not_in_catalogue") == "1" {
+    if intake.is_none() && form.get("not_in_catalogue") == "1" {
         let need = text_in(
             &mut errors,
             &form,
@@ -171,15 +192,29 @@ pub async fn submit(
         return form_again(&state, &page, values, &errors).await;
     }
 
-    let subject = text_in(&mut errors, &form, "subject", 3, 200, "El asunto");
-    let description = text_in(
-        &mut errors,
-        &form,
-        "description",
-        1,
-        20_000,
-        "La descripción",
-    );
+    let (subject, description) = match &intake {
+        Some(detail) => (detail.summary.subject.clone(), detail.description.clone()),
+        None => (
+            text_in(&mut errors, &form, "subject", 3, 200, "El asunto"),
+            text_in(
+                &mut errors,
+                &form,
+                "description",
+                1,
+                20_000,
+                "La descripción",
+            ),
+        ),
+    };
+    if channel == Some(Channel::ServiceOrder) && intake.is_none() {
+        // X2: every rule of the paper order at once, as the API checks them.
+        if let Some(order) = service_order_of(&form, &mut errors) {
+            match accept_service_order(&state, &order).await {
+                Ok(details) => intake_details = details,
+                Err(e) => file_error(&mut errors, e)?,
+            }
+        }
+    }
     if form.get("unit_id").parse::<i64>().is_err() {
         errors.insert(
             "unit_id".into(),
@@ -219,6 +254,19 @@ pub async fn submit(
     {
         errors.insert("service_id".into(), reason.to_string());
     }
+    // A message that came with files may already carry a document: the agent says which.
+    let message_has_files = intake.as_ref().is_some_and(|d| !d.attachments.is_empty());
+    let in_message =
+        |i: usize| message_has_files && form.get(&format!("doc_{i}_in_message")) == "1";
+    let documents = match &service {
+        Some((_, _, sheet)) => required_documents(
+            &sheet.required_attachments,
+            (files, upload_errors),
+            in_message,
+            &mut errors,
+        ),
+        None => Vec::new(),
+    };
     let area_id = form.get("area_id").parse::<i64>().ok().map(AreaId);
     let (Some(data), Some(service), Some(channel), true) =
         (person, service, channel, errors.is_empty())
@@ -238,39 +286,238 @@ pub async fn submit(
     };
     // From here on the person exists: a resubmission updates them instead of creating again.
     values["requester_id"] = json!(requester.id.to_string());
-    let tests: Vec<serde_json::Value> = form
-        .all("test")
-        .into_iter()
-        .map(|t| json!({ "test": t, "result": "done" }))
-        .collect();
-    let created = requests::create(
-        &state.db,
-        NewRequest {
-            channel,
-            requester_id: Some(RequesterId(requester.id)),
-            service: Some(service),
-            subject,
-            description,
-            received_at_ms: now,
-            confirmed_requirements: form.all("req"),
-            first_level_tests: serde_json::Value::Array(tests),
-            area_id,
-            assignee_id: None,
-            idempotency_key: form.opt("idempotency_key"),
-            created_by: Some(page.staff.id),
-            intake_details: serde_json::Value::Null,
-        },
-        page.actor(),
-        now,
-    )
-    .await;
-    match created {
-        Ok(created) => Ok(see_other(&format!("/requests/{}?new=1", created.number))),
+    let number = match &intake {
+        Some(detail) => {
+            let number = detail.summary.number.clone();
+            let registered = match register_service(
+                &state,
+                &number,
+                Some(RequesterId(requester.id)),
+                Some(service.0.0),
+            )
+            .await
+            {
+                Ok(service) => {
+                    requests::apply_step(
+                        &state.db,
+                        &number,
+                        Step::Register,
+                        page.actor(),
+                        StepInput {
+                            requester_id: Some(RequesterId(requester.id)),
+                            service,
+                            confirmed_requirements: Some(form.all("req")),
+                            area_id,
+                            ..StepInput::default()
+                        },
+                        now,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            registered.map(|_| (number, false))
+        }
+        None => {
+            let tests: Vec<serde_json::Value> = form
+                .all("test")
+                .into_iter()
+                .map(|t| json!({ "test": t, "result": "done" }))
+                .collect();
+            requests::create(
+                &state.db,
+                NewRequest {
+                    channel,
+                    requester_id: Some(RequesterId(requester.id)),
+                    service: Some(service),
+                    subject,
+                    description,
+                    received_at_ms: now,
+                    confirmed_requirements: form.all("req"),
+                    first_level_tests: serde_json::Value::Array(tests),
+                    area_id,
+                    assignee_id: None,
+                    idempotency_key: form.opt("idempotency_key"),
+                    created_by: Some(page.staff.id),
+                    intake_details,
+                },
+                page.actor(),
+                now,
+            )
+            .await
+            .map(|created| (created.number.to_string(), created.replayed))
+        }
+    };
+    let (number, replayed) = match number {
+        Ok(done) => done,
         Err(e) => {
             file_error(&mut errors, e)?;
-            form_again(&state, &page, values, &errors).await
+            return form_again(&state, &page, values, &errors).await;
+        }
+    };
+    // Q3: the sheet's documents go with the request; a replayed submission already has them.
+    if !replayed {
+        for file in documents {
+            requests::attach(&state.db, &number, file, page.actor(), now).await?;
         }
     }
+    Ok(see_other(&format!("/requests/{number}?new=1")))
+}
+
+/// The sheet's required documents (Q3), each from its own input `doc_N` (or, for a message of
+/// the intake queue, already among its files): every one missing or too large is said at once,
+/// beside the documents.
+fn required_documents(
+    required: &[String],
+    (mut files, upload_errors): (Vec<(String, NewAttachment)>, FieldErrors),
+    in_message: impl Fn(usize) -> bool,
+    errors: &mut FieldErrors,
+) -> Vec<NewAttachment> {
+    let mut problems = Vec::new();
+    let mut missing = Vec::new();
+    let mut documents = Vec::new();
+    for (i, name) in required.iter().enumerate() {
+        let input = format!("doc_{i}");
+        if let Some(refused) = upload_errors.get(&input) {
+            problems.push(format!("«{name}»: {refused}"));
+        } else if let Some(at) = files.iter().position(|(n, _)| *n == input) {
+            documents.push(files.swap_remove(at).1);
+        } else if !in_message(i) {
+            missing.push(format!("«{name}»"));
+        }
+    }
+    if let Some(refused) = upload_errors.get("_form") {
+        problems.push(refused.clone());
+    }
+    if !missing.is_empty() {
+        problems.insert(
+            0,
+            format!(
+                "Falta adjuntar {}: la cédula del servicio lo pide (Q3).",
+                missing.join(", ")
+            ),
+        );
+    }
+    if !problems.is_empty() {
+        errors.insert("attachments".into(), problems.join(" "));
+    }
+    documents
+}
+
+/// One of the order's choices by its code, or the message beside the field.
+fn choice<T: serde::de::DeserializeOwned>(
+    form: &FormFields,
+    field: &str,
+    message: &str,
+    errors: &mut FieldErrors,
+) -> Option<T> {
+    let parsed = serde_json::from_value(json!(form.get(field))).ok();
+    if parsed.is_none() {
+        errors.insert(field.into(), message.into());
+    }
+    parsed
+}
+
+/// The paper order's fields (X2); what cannot be read is said beside its field.
+fn service_order_of(form: &FormFields, errors: &mut FieldErrors) -> Option<ServiceOrder> {
+    let delivered_at = choice(
+        form,
+        "so_delivered_at",
+        "Elija dónde se entregó la orden.",
+        errors,
+    );
+    let copy = choice(
+        form,
+        "so_copy",
+        "Elija qué se entregó (original o copia).",
+        errors,
+    );
+    let service_date: Option<jiff::civil::Date> = form.get("so_service_date").trim().parse().ok();
+    if service_date.is_none() {
+        errors.insert(
+            "so_service_date".into(),
+            "Escriba la fecha en que se realizó el servicio (AAAA-MM-DD).".into(),
+        );
+    }
+    Some(ServiceOrder {
+        number: form.get("so_number").trim().to_string(),
+        delivered_at: delivered_at?,
+        copy: copy?,
+        service_date: service_date?,
+        signed: form.get("so_signed") == "1",
+        stamped: form.get("so_stamped") == "1",
+    })
+}
+
+/// A message of the intake queue that may still be registered.
+async fn intake_item(state: &AppState, raw: &str) -> Result<RequestDetail, PageError> {
+    let number = super::request::parse_number(raw)?;
+    let detail = requests::get(&state.db, &number)
+        .await?
+        .ok_or_else(|| PageError(requests::unknown_number(&number)))?;
+    if detail.summary.status != Status::Received {
+        return Err(PageError(AppError::new(
+            StatusCode::CONFLICT,
+            "already_registered",
+            format!("La solicitud {number} ya se registró; ábrala para darle seguimiento."),
+        )));
+    }
+    Ok(detail)
+}
+
+#[derive(Serialize)]
+struct IntakeView {
+    number: String,
+    channel: &'static str,
+    channel_code: &'static str,
+    subject: String,
+    description: String,
+    received: String,
+    from: Option<String>,
+    attachments: Vec<String>,
+}
+
+fn intake_view(detail: &RequestDetail) -> IntakeView {
+    let mail = detail.timeline.iter().find(|e| e.kind == "mail_received");
+    let from = mail.and_then(|e| {
+        let address = e.payload["from"].as_str()?;
+        Some(match e.payload["from_name"].as_str() {
+            Some(name) if !name.is_empty() => format!("{name} <{address}>"),
+            _ => address.to_string(),
+        })
+    });
+    IntakeView {
+        number: detail.summary.number.clone(),
+        channel: detail.summary.channel.label_es(),
+        channel_code: detail.summary.channel.code(),
+        subject: detail.summary.subject.clone(),
+        description: detail.description.clone(),
+        received: super::local_time(detail.summary.received_at),
+        from,
+        attachments: detail
+            .attachments
+            .iter()
+            .map(|a| a.filename.clone())
+            .collect(),
+    }
+}
+
+/// The attention script for a message of the intake queue: identify or create the person,
+/// choose the service, register (A5, A6, `register`).
+pub async fn intake_form(
+    State(state): State<AppState>,
+    page: Page,
+    Path(number): Path<String>,
+) -> PageResult {
+    page.require(Action::Step(Step::Register))?;
+    let detail = intake_item(&state, &number).await?;
+    let values = json!({
+        "intake": detail.summary.number,
+        "channel": detail.summary.channel.code(),
+        "udi_role": "none",
+    });
+    let ctx = form_context(&state, &page, values, &FieldErrors::new()).await?;
+    Ok(render(StatusCode::OK, "script.html", ctx))
 }
 
 async fn form_again(
@@ -483,6 +730,8 @@ pub struct PanelQuery {
     requester_id: Option<String>,
     udi_role: Option<String>,
     channel: Option<String>,
+    /// Registering a message of the intake queue: no first-level tests to record.
+    intake: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -506,6 +755,11 @@ pub async fn service_panel(
     let Some((service, sheet)) = catalogue::service(&state.db, ServiceId(id)).await? else {
         return Ok(super::fragment_response(String::new()));
     };
+    let intake = match query.intake.as_deref().filter(|n| !n.is_empty()) {
+        Some(number) => Some(intake_item(&state, number).await?),
+        None => None,
+    };
+    let message_has_files = intake.as_ref().is_some_and(|d| !d.attachments.is_empty());
     let udi_role = query
         .udi_role
         .as_deref()
@@ -562,6 +816,8 @@ pub async fn service_panel(
             minijinja::Value::from_serialize(&required_attachments),
         );
         ctx.insert("policy", attention_policy.into());
+        ctx.insert("intake", intake.is_some().into());
+        ctx.insert("message_has_files", message_has_files.into());
         ctx.insert("areas", minijinja::Value::from_serialize(&areas));
     })
 }

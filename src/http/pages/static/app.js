@@ -127,6 +127,15 @@
     if (state && draft.data.requester_id) state.textContent = state.dataset.selected;
   }
 
+  // --- pages (request flow) ---
+  // The pre-printed order's fields (X2) show only when the channel is a service order.
+  document.addEventListener('change', function (e) {
+    if (e.target.id !== 'f-channel') return;
+    var order = document.getElementById('service-order');
+    if (order) order.hidden = e.target.value !== 'service_order';
+  });
+  // --- end pages ---
+
   document.addEventListener('DOMContentLoaded', function () {
     if (document.getElementById('created-number') || document.getElementById('referral-done')) {
       try { sessionStorage.removeItem(DRAFT); } catch (e) { /* storage off */ }
