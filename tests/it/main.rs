@@ -10,6 +10,10 @@ mod catalogue;
 mod mail;
 mod numbering;
 mod pages;
+// --- admin ---
+mod browser_admin;
+mod pages_admin;
+// --- end admin ---
 mod requesters;
 mod requests;
 mod service_levels;
