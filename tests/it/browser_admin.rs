@@ -53,7 +53,7 @@ async fn browser_v7_l4_an_administrator_edits_catalogue_calendar_and_accounts() 
     type_into(c, "#f-requirements", "Oficio del Jefe de UDI").await;
     type_into(c, "#f-attention_policy", "Se entrega en un día hábil.").await;
     accessible(c, "new service form").await;
-    click(c, "#save-service").await;
+    click(c, "#save-sheet").await;
     text_contains(c, "#notice", "versión 1").await;
     accessible(c, "admin service").await;
 
