@@ -17,7 +17,9 @@ use ventanilla_domain::ids::{AreaId, UnitId};
 use ventanilla_domain::permissions::{Action, Role, allows};
 
 use super::i18n::{self, Lang};
-use super::{FieldErrors, FormFields, Page, PageError, PageResult, file_error, render, see_other};
+use super::{
+    Ctx, FieldErrors, FormFields, Page, PageError, PageResult, file_error, render, see_other,
+};
 use super::{admin_calendar, admin_catalogue, admin_staff};
 use crate::db::{self, Db, catalogue, settings};
 use crate::error::AppError;
@@ -133,14 +135,14 @@ impl Refusal {
         Ok(Refusal::fields(form, typed, errors).with_status(status))
     }
 
-    /// A refusal with errors found while reading the form.
+    /// A refusal with errors found while reading the form. A password typed is never sent
+    /// back to the browser.
     pub fn fields(form: &str, typed: &FormFields, errors: FieldErrors) -> Refusal {
+        let mut v = typed.values();
+        v.remove("password");
         Refusal {
             form: form.to_string(),
-            state: FormState {
-                v: typed.values(),
-                errors,
-            },
+            state: FormState { v, errors },
             status: StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -148,6 +150,24 @@ impl Refusal {
     fn with_status(mut self, status: StatusCode) -> Refusal {
         self.status = status;
         self
+    }
+}
+
+/// The answer to a form's POST: 303 to `done_url(&made)` when the change was made, else the
+/// page again (`again`) with the refused form's Spanish errors and what was typed.
+pub async fn answer<T, Fut>(
+    result: Result<T, AppError>,
+    done_url: impl FnOnce(&T) -> String,
+    form_name: &str,
+    form: &FormFields,
+    again: impl FnOnce(Refusal) -> Fut,
+) -> PageResult
+where
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match result {
+        Ok(made) => Ok(see_other(&done_url(&made))),
+        Err(e) => again(Refusal::from_error(form_name, form, e)?).await,
     }
 }
 
@@ -161,6 +181,19 @@ pub fn form_state(refusal: &Option<Refusal>, name: &str, default: FormState) -> 
 
 pub fn status_of(refusal: &Option<Refusal>) -> StatusCode {
     refusal.as_ref().map_or(StatusCode::OK, |r| r.status)
+}
+
+/// Renders an administration page with the notice of the last change; the status is the
+/// refused form's when there is one.
+pub fn finish(
+    mut ctx: Ctx,
+    page: &Page,
+    notice: &Notice,
+    refusal: &Option<Refusal>,
+    template: &str,
+) -> PageResult {
+    ctx.insert("notice", notice.text(page.lang).into());
+    Ok(render(status_of(refusal), template, ctx.into()))
 }
 
 /// Reads a required whole number from a form field, or files a Spanish error beside it.
@@ -253,8 +286,7 @@ async fn areas_page(
             minijinja::Value::from_serialize(form_state(&refusal, name, FormState::default())),
         );
     }
-    ctx.insert("notice", notice.text(page.lang).into());
-    Ok(render(status_of(&refusal), "admin_areas.html", ctx.into()))
+    finish(ctx, page, &notice, &refusal, "admin_areas.html")
 }
 
 pub async fn areas(
@@ -296,13 +328,14 @@ async fn areas_result<T>(
     result: Result<T, AppError>,
     done: &str,
 ) -> PageResult {
-    match result {
-        Ok(_) => Ok(see_other(&format!("/admin/areas?done={done}"))),
-        Err(e) => {
-            let refusal = Refusal::from_error(form_name, form, e)?;
-            areas_page(state, page, Some(refusal), Notice::default()).await
-        }
-    }
+    answer(
+        result,
+        |_| format!("/admin/areas?done={done}"),
+        form_name,
+        form,
+        |r| areas_page(state, page, Some(r), Notice::default()),
+    )
+    .await
 }
 
 async fn save_area(db: &Db, id: Option<AreaId>, form: &FormFields) -> Result<(), AppError> {
@@ -430,12 +463,7 @@ async fn greeting_form(
     let form = form_state(&refusal, "greeting", FormState::with(&values));
     let mut ctx = page.context("title_admin_greeting");
     ctx.insert("form", minijinja::Value::from_serialize(&form));
-    ctx.insert("notice", notice.text(page.lang).into());
-    Ok(render(
-        status_of(&refusal),
-        "admin_greeting.html",
-        ctx.into(),
-    ))
+    finish(ctx, page, &notice, &refusal, "admin_greeting.html")
 }
 
 pub async fn greeting_page(

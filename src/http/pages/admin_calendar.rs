@@ -20,9 +20,9 @@ use ventanilla_domain::calendar::{
 };
 use ventanilla_domain::permissions::Action;
 
-use super::admin::{Choice, FormState, Notice, Refusal, admit, form_state, status_of};
+use super::admin::{Choice, FormState, Notice, Refusal, admit, finish, form_state};
 use super::i18n::{self, Lang};
-use super::{FieldErrors, FormFields, Page, PageError, PageResult, render, see_other};
+use super::{FieldErrors, FormFields, Page, PageError, PageResult, see_other};
 use crate::db::service_levels as sl;
 use crate::state::AppState;
 
@@ -177,12 +177,7 @@ async fn page_for(
             .and_then(|r| r.state.errors.get("_form").cloned())
             .into(),
     );
-    ctx.insert("notice", notice.text(lang).into());
-    Ok(render(
-        status_of(&refusal),
-        "admin_calendar.html",
-        ctx.into(),
-    ))
+    finish(ctx, page, &notice, &refusal, "admin_calendar.html")
 }
 
 pub async fn show(

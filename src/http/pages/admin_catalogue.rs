@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Serialize;
 use ventanilla_domain::catalogue::{
@@ -15,11 +15,12 @@ use ventanilla_domain::ids::{AreaId, ServiceId};
 use ventanilla_domain::permissions::Action;
 
 use super::admin::{
-    Choice, FormState, Notice, Refusal, admit, form_state, number_field, path_id, status_of,
+    Choice, FormState, Notice, Refusal, admit, answer, finish, form_state, number_field, path_id,
+    status_of,
 };
 use super::browse::eligibility_label;
 use super::i18n;
-use super::{FieldErrors, FormFields, Page, PageError, PageResult, render, see_other};
+use super::{FieldErrors, FormFields, Page, PageError, PageResult, render};
 use crate::db::catalogue::{self, ServiceSummary};
 use crate::db::service_levels::{self as sl, EscalationLevel, Recipient};
 use crate::error::AppError;
@@ -34,6 +35,12 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/services/{id}/sheet", post(revise))
         .route("/admin/services/{id}/escalation", post(save_escalation))
 }
+
+const ELIGIBILITIES: [Eligibility; 3] = [
+    Eligibility::Open,
+    Eligibility::Udi,
+    Eligibility::UdiOrInPerson,
+];
 
 const RECIPIENTS: [Recipient; 4] = [
     Recipient::Assignee,
@@ -51,38 +58,24 @@ fn recipient_code(r: Recipient) -> &'static str {
     }
 }
 
-#[derive(Serialize)]
-struct ServiceLine {
-    id: i64,
-    name: String,
-    area: String,
-    eligibility: &'static str,
-    version: i64,
-    active: bool,
-}
-
 pub async fn list(
     State(state): State<AppState>,
     page: Page,
     Query(notice): Query<Notice>,
 ) -> PageResult {
     page.require(Action::ManageCatalogue)?;
-    let lines: Vec<ServiceLine> = catalogue::list_all_services(&state.db)
-        .await?
+    let services = catalogue::list_all_services(&state.db).await?;
+    let labels: std::collections::BTreeMap<&str, &str> = ELIGIBILITIES
         .into_iter()
-        .map(|s| ServiceLine {
-            id: s.id,
-            eligibility: eligibility_label(page.lang, s.eligibility),
-            name: s.name,
-            area: s.area_name,
-            version: s.current_version,
-            active: s.active,
-        })
+        .map(|e| (e.code(), eligibility_label(page.lang, e)))
         .collect();
     let mut ctx = page.context("title_admin_services");
-    ctx.insert("services", minijinja::Value::from_serialize(&lines));
-    ctx.insert("notice", notice.text(page.lang).into());
-    Ok(render(StatusCode::OK, "admin_services.html", ctx.into()))
+    ctx.insert("services", minijinja::Value::from_serialize(&services));
+    ctx.insert(
+        "eligibility_labels",
+        minijinja::Value::from_serialize(&labels),
+    );
+    finish(ctx, &page, &notice, &None, "admin_services.html")
 }
 
 /// The sheet's fields as the form shows them: lists one item per line.
@@ -160,17 +153,13 @@ async fn choices(state: &AppState, page: &Page) -> Result<(Vec<Choice>, Vec<Choi
             label: a.name,
         })
         .collect();
-    let eligibilities = [
-        Eligibility::Open,
-        Eligibility::Udi,
-        Eligibility::UdiOrInPerson,
-    ]
-    .into_iter()
-    .map(|e| Choice {
-        value: e.code().into(),
-        label: eligibility_label(page.lang, e).into(),
-    })
-    .collect();
+    let eligibilities = ELIGIBILITIES
+        .into_iter()
+        .map(|e| Choice {
+            value: e.code().into(),
+            label: eligibility_label(page.lang, e).into(),
+        })
+        .collect();
     Ok((areas, eligibilities))
 }
 
@@ -234,15 +223,11 @@ pub async fn create(
             return new_page(&state, &page, Some(refusal)).await;
         }
     };
-    match result {
-        Ok(id) => Ok(see_other(&format!(
-            "/admin/services/{id}?done=service_created"
-        ))),
-        Err(e) => {
-            let refusal = Refusal::from_error("sheet", &form, e)?;
-            new_page(&state, &page, Some(refusal)).await
-        }
-    }
+    let done_url = |id: &ServiceId| format!("/admin/services/{id}?done=service_created");
+    answer(result, done_url, "sheet", &form, |r| {
+        new_page(&state, &page, Some(r))
+    })
+    .await
 }
 
 #[derive(Serialize)]
@@ -339,12 +324,7 @@ async fn edit_page(
     ctx.insert("sheet", minijinja::Value::from_serialize(&sheet_form));
     ctx.insert("escalation", minijinja::Value::from_serialize(&escalation));
     ctx.insert("level_rows", minijinja::Value::from_serialize(&rows));
-    ctx.insert("notice", notice.text(page.lang).into());
-    Ok(render(
-        status_of(&refusal),
-        "admin_service.html",
-        ctx.into(),
-    ))
+    finish(ctx, page, &notice, &refusal, "admin_service.html")
 }
 
 pub async fn edit(
@@ -367,13 +347,11 @@ async fn after<T>(
     result: Result<T, AppError>,
     done: &str,
 ) -> PageResult {
-    match result {
-        Ok(_) => Ok(see_other(&format!("/admin/services/{id}?done={done}"))),
-        Err(e) => {
-            let refusal = Refusal::from_error(form_name, form, e)?;
-            edit_page(state, page, id, Some(refusal), Notice::default()).await
-        }
-    }
+    let done_url = |_: &T| format!("/admin/services/{id}?done={done}");
+    answer(result, done_url, form_name, form, |r| {
+        edit_page(state, page, id, Some(r), Notice::default())
+    })
+    .await
 }
 
 pub async fn save_settings(

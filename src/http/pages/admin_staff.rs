@@ -5,15 +5,17 @@
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Serialize;
 use ventanilla_domain::ids::{AreaId, StaffId};
 use ventanilla_domain::permissions::{Action, Role};
 
-use super::admin::{Choice, FormState, Notice, Refusal, admit, form_state, path_id, status_of};
+use super::admin::{
+    Choice, FormState, Notice, Refusal, admit, answer, finish, form_state, path_id,
+};
 use super::i18n;
-use super::{FormFields, Page, PageError, PageResult, render, see_other};
+use super::{FormFields, Page, PageError, PageResult};
 use crate::db::catalogue;
 use crate::db::staff::{self, NewStaff, StaffMember};
 use crate::error::AppError;
@@ -103,8 +105,7 @@ async fn list_page(
     ctx.insert("roles", minijinja::Value::from_serialize(&lists.roles));
     ctx.insert("areas", minijinja::Value::from_serialize(&lists.areas));
     ctx.insert("new", minijinja::Value::from_serialize(&new));
-    ctx.insert("notice", notice.text(page.lang).into());
-    Ok(render(status_of(&refusal), "admin_staff.html", ctx.into()))
+    finish(ctx, page, &notice, &refusal, "admin_staff.html")
 }
 
 pub async fn list(
@@ -145,18 +146,11 @@ pub async fn create(
         }
         Err(e) => Err(e),
     };
-    match result {
-        Ok(member) => Ok(see_other(&format!(
-            "/admin/staff/{}?done=staff_created",
-            member.id
-        ))),
-        Err(e) => {
-            let mut refusal = Refusal::from_error("new", &form, e)?;
-            // A password is never sent back to the browser.
-            refusal.state.v.remove("password");
-            list_page(&state, &page, Some(refusal), Notice::default()).await
-        }
-    }
+    let done_url = |member: &StaffMember| format!("/admin/staff/{}?done=staff_created", member.id);
+    answer(result, done_url, "new", &form, |r| {
+        list_page(&state, &page, Some(r), Notice::default())
+    })
+    .await
 }
 
 async fn member_page(
@@ -202,12 +196,7 @@ async fn member_page(
         minijinja::Value::from_serialize(&active_error),
     );
     ctx.insert("password_form", minijinja::Value::from_serialize(&password));
-    ctx.insert("notice", notice.text(page.lang).into());
-    Ok(render(
-        status_of(&refusal),
-        "admin_staff_member.html",
-        ctx.into(),
-    ))
+    finish(ctx, page, &notice, &refusal, "admin_staff_member.html")
 }
 
 pub async fn show(
@@ -230,20 +219,11 @@ async fn after<T>(
     result: Result<T, AppError>,
     done: &str,
 ) -> PageResult {
-    match result {
-        Ok(_) => Ok(see_other(&format!("/admin/staff/{id}?done={done}"))),
-        Err(e) => {
-            let mut refusal = Refusal::from_error(form_name, form, e)?;
-            refusal.state.v.remove("password");
-            if refusal.status == StatusCode::NOT_FOUND {
-                return Err(PageError(AppError::not_found(
-                    "unknown_staff",
-                    format!("No existe la cuenta «{id}»."),
-                )));
-            }
-            member_page(state, page, id, Some(refusal), Notice::default()).await
-        }
-    }
+    let done_url = |_: &T| format!("/admin/staff/{id}?done={done}");
+    answer(result, done_url, form_name, form, |r| {
+        member_page(state, page, id, Some(r), Notice::default())
+    })
+    .await
 }
 
 pub async fn change_role(
