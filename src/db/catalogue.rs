@@ -124,6 +124,20 @@ pub async fn unit_exists(db: &Db, id: UnitId) -> AppResult<bool> {
 pub async fn create_unit(db: &Db, acronym: &str, name: &str, level: &str) -> AppResult<Unit> {
     let acronym = acronym.trim();
     let name = name.trim();
+    check_unit(acronym, name)?;
+    let unit: Option<Unit> = sqlx::query_as(
+        "INSERT INTO units (acronym, name, level) VALUES ($1, $2, $3)
+         ON CONFLICT (acronym) DO NOTHING RETURNING id, acronym, name, level",
+    )
+    .bind(acronym)
+    .bind(name)
+    .bind(level.trim())
+    .fetch_optional(db.write())
+    .await?;
+    unit.ok_or_else(|| acronym_taken(acronym))
+}
+
+fn check_unit(acronym: &str, name: &str) -> AppResult<()> {
     if acronym.is_empty() || name.is_empty() {
         return Err(AppError::invalid(
             if acronym.is_empty() {
@@ -135,22 +149,15 @@ pub async fn create_unit(db: &Db, acronym: &str, name: &str, level: &str) -> App
             "La unidad necesita siglas y nombre.",
         ));
     }
-    let unit: Option<Unit> = sqlx::query_as(
-        "INSERT INTO units (acronym, name, level) VALUES ($1, $2, $3)
-         ON CONFLICT (acronym) DO NOTHING RETURNING id, acronym, name, level",
+    Ok(())
+}
+
+fn acronym_taken(acronym: &str) -> AppError {
+    AppError::conflict(
+        "unit_exists",
+        format!("Ya existe una unidad con las siglas «{acronym}»."),
     )
-    .bind(acronym)
-    .bind(name)
-    .bind(level.trim())
-    .fetch_optional(db.write())
-    .await?;
-    unit.ok_or_else(|| {
-        AppError::conflict(
-            "unit_exists",
-            format!("Ya existe una unidad con las siglas «{acronym}»."),
-        )
-        .with_field("acronym")
-    })
+    .with_field("acronym")
 }
 
 pub async fn list_areas(db: &Db) -> AppResult<Vec<Area>> {
@@ -172,13 +179,7 @@ pub async fn area(db: &Db, id: AreaId) -> AppResult<Option<Area>> {
 
 pub async fn create_area(db: &Db, name: &str, email: Option<&str>) -> AppResult<Area> {
     let name = name.trim();
-    if name.chars().count() < 2 {
-        return Err(AppError::invalid(
-            "name",
-            "area_name",
-            "El área necesita un nombre de al menos 2 caracteres.",
-        ));
-    }
+    check_area_name(name)?;
     let area: Option<Area> = sqlx::query_as(
         "INSERT INTO areas (name, email) VALUES ($1, $2)
          ON CONFLICT (name) DO NOTHING RETURNING id, name, email",
@@ -187,9 +188,102 @@ pub async fn create_area(db: &Db, name: &str, email: Option<&str>) -> AppResult<
     .bind(email)
     .fetch_optional(db.write())
     .await?;
-    area.ok_or_else(|| {
-        AppError::conflict("area_exists", format!("Ya existe el área «{name}».")).with_field("name")
-    })
+    area.ok_or_else(|| area_exists(name))
+}
+
+fn check_area_name(name: &str) -> AppResult<()> {
+    if name.chars().count() < 2 {
+        return Err(AppError::invalid(
+            "name",
+            "area_name",
+            "El área necesita un nombre de al menos 2 caracteres.",
+        ));
+    }
+    Ok(())
+}
+
+fn area_exists(name: &str) -> AppError {
+    AppError::conflict("area_exists", format!("Ya existe el área «{name}».")).with_field("name")
+}
+
+/// Changes a unit's acronym, name and level (administrator). Units have no active flag: a unit
+/// that closes keeps its row, since requesters and their history point at it.
+pub async fn update_unit(
+    db: &Db,
+    id: UnitId,
+    acronym: &str,
+    name: &str,
+    level: &str,
+) -> AppResult<Unit> {
+    let acronym = acronym.trim();
+    let name = name.trim();
+    check_unit(acronym, name)?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM units WHERE acronym = $1 AND id <> $2")
+            .bind(acronym)
+            .bind(id.0)
+            .fetch_optional(db.read())
+            .await?;
+    if taken.is_some() {
+        return Err(acronym_taken(acronym));
+    }
+    let unit: Option<Unit> = sqlx::query_as(
+        "UPDATE units SET acronym = $1, name = $2, level = $3 WHERE id = $4
+         RETURNING id, acronym, name, level",
+    )
+    .bind(acronym)
+    .bind(name)
+    .bind(level.trim())
+    .bind(id.0)
+    .fetch_optional(db.write())
+    .await?;
+    unit.ok_or_else(|| AppError::not_found("unknown_unit", format!("No existe la unidad {id}.")))
+}
+
+/// Renames an area or changes its mailbox (administrator). Areas have no active flag: services,
+/// staff and requests point at them.
+pub async fn update_area(db: &Db, id: AreaId, name: &str, email: Option<&str>) -> AppResult<Area> {
+    let name = name.trim();
+    check_area_name(name)?;
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM areas WHERE name = $1 AND id <> $2")
+            .bind(name)
+            .bind(id.0)
+            .fetch_optional(db.read())
+            .await?;
+    if taken.is_some() {
+        return Err(area_exists(name));
+    }
+    let mut tx = db.begin_write().await?;
+    let area: Option<Area> = sqlx::query_as(
+        "UPDATE areas SET name = $1, email = $2 WHERE id = $3 RETURNING id, name, email",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(area) = area else {
+        return Err(AppError::not_found(
+            "unknown_area",
+            format!("No existe el área {id}."),
+        ));
+    };
+    // The services' search text holds the area's name (accent-free search by area).
+    let services: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, name FROM services WHERE area_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+    for (service_id, service_name) in services {
+        sqlx::query("UPDATE services SET search_text = $1 WHERE id = $2")
+            .bind(fold_for_search(&format!("{service_name} {name}")))
+            .bind(service_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(area)
 }
 
 const SERVICE_SELECT: &str =
@@ -234,6 +328,93 @@ pub async fn list_services(
         .into_iter()
         .map(|row| row.into_summary().map(|(summary, _)| summary))
         .collect()
+}
+
+/// Every service, inactive ones too, for the administrator's list.
+pub async fn list_all_services(db: &Db) -> AppResult<Vec<ServiceSummary>> {
+    let sql = format!("{SERVICE_SELECT} ORDER BY a.name, s.name");
+    let rows: Vec<ServiceRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .fetch_all(db.read())
+        .await?;
+    rows.into_iter()
+        .map(|row| row.into_summary().map(|(summary, _)| summary))
+        .collect()
+}
+
+/// V7: renaming, deactivating or reactivating a service is a change to the service, so it is
+/// recorded as the next version of its sheet (same content, a note saying what changed).
+/// Returns the current version: unchanged when nothing changed.
+pub async fn update_service(
+    db: &Db,
+    id: ServiceId,
+    name: &str,
+    active: bool,
+    reason: &str,
+    actor: Option<StaffId>,
+    now_ms: i64,
+) -> AppResult<i64> {
+    let name = ventanilla_domain::catalogue::service_name(name)
+        .map_err(|e| AppError::invalid(e.field(), e.code(), e.to_string()))?;
+    let mut tx = db.begin_write().await?;
+    let sql = format!("{SERVICE_SELECT} WHERE s.id = $1");
+    let row: Option<ServiceRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        return Err(AppError::not_found(
+            "unknown_service",
+            format!("No existe el servicio {id}."),
+        ));
+    };
+    let mut changes = Vec::new();
+    if row.name != name {
+        changes.push(format!("Nombre: «{}» → «{name}»", row.name));
+    }
+    if (row.active != 0) != active {
+        changes.push(if active {
+            "Servicio reactivado".to_string()
+        } else {
+            "Servicio desactivado: ya no se ofrece al registrar".to_string()
+        });
+    }
+    if changes.is_empty() {
+        return Ok(row.current_version);
+    }
+    let taken: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM services WHERE area_id = $1 AND name = $2 AND id <> $3")
+            .bind(row.area_id)
+            .bind(&name)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if taken.is_some() {
+        return Err(AppError::conflict(
+            "service_exists",
+            format!("El área «{}» ya tiene un servicio «{name}».", row.area_name),
+        )
+        .with_field("name"));
+    }
+    let mut note = changes.join("; ");
+    if !reason.trim().is_empty() {
+        note.push_str(&format!(". {}", reason.trim()));
+    }
+    let content = parse_content(&row.content)?;
+    let version = row.current_version + 1;
+    insert_sheet(&mut tx, id.0, version, &content, &note, actor, now_ms).await?;
+    sqlx::query(
+        "UPDATE services SET name = $1, active = $2, current_version = $3, search_text = $4
+         WHERE id = $5",
+    )
+    .bind(&name)
+    .bind(i64::from(active))
+    .bind(version)
+    .bind(fold_for_search(&format!("{name} {}", row.area_name)))
+    .bind(id.0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(version)
 }
 
 /// A service with its current sheet.

@@ -275,6 +275,14 @@ pub async fn advance(
         responsible_id,
         due_at,
     } = step;
+    let note = note.trim();
+    if note.chars().count() < 3 {
+        return Err(AppError::invalid(
+            "note",
+            "note_required",
+            "Escriba la evaluación o la acción tomada.",
+        ));
+    }
     let mut tx = db.begin_write().await?;
     let current: Option<String> = sqlx::query_scalar("SELECT status FROM complaints WHERE id = $1")
         .bind(id)

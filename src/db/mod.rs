@@ -21,6 +21,7 @@ pub mod requesters;
 pub mod requests;
 pub mod search;
 pub mod service_levels;
+pub mod settings;
 pub mod staff;
 pub mod surveys;
 pub mod web;
@@ -190,6 +191,22 @@ pub fn fold_for_search(text: &str) -> String {
         out.push(plain);
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An optional e-mail address as typed (an area's mailbox, a staff account's): empty means
+/// none; otherwise it must be a valid address (problem on the field `email`).
+pub fn optional_email(raw: Option<&str>) -> crate::error::AppResult<Option<String>> {
+    match raw.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) => Ok(Some(
+            ventanilla_domain::identifiers::Email::parse(e)
+                .map_err(|err| {
+                    crate::error::AppError::invalid("email", err.code(), err.to_string())
+                })?
+                .as_str()
+                .to_string(),
+        )),
+        None => Ok(None),
+    }
 }
 
 /// Escapes `%`, `_` and `\` so user text matches literally inside a LIKE pattern.

@@ -132,6 +132,31 @@ pub async fn save_calendar(
     Ok(calendar)
 }
 
+/// A calendar stored and the open requests' deadlines recomputed on it.
+pub struct CalendarSaved {
+    pub calendar: Calendar,
+    pub recomputed: u64,
+    pub recompute_ms: u64,
+}
+
+/// The one way to change the calendar (API and pages): validate and store it, then recompute
+/// every open request's deadlines.
+pub async fn save_and_recompute(
+    db: &Db,
+    spec: CalendarSpec,
+    staff_id: Option<i64>,
+    now_ms: i64,
+) -> AppResult<CalendarSaved> {
+    let calendar = save_calendar(db, spec, staff_id, now_ms).await?;
+    let started = std::time::Instant::now();
+    let recomputed = recompute_all(db, now_ms).await?;
+    Ok(CalendarSaved {
+        calendar,
+        recomputed,
+        recompute_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
 // ---------------------------------------------------------------------------
 // Escalation levels
 // ---------------------------------------------------------------------------

@@ -113,20 +113,9 @@ pub async fn create(db: &Db, new: NewStaff<'_>, now_ms: i64) -> AppResult<StaffM
             "El usuario debe tener al menos 3 caracteres: letras sin acento, números, punto, guion o guion bajo.",
         ));
     }
-    if new.password.chars().count() < 10 {
-        return Err(AppError::invalid(
-            "password",
-            "password_too_short",
-            "La contraseña debe tener al menos 10 caracteres.",
-        ));
-    }
-    if new.role == Role::Engineer && new.area_id.is_none() {
-        return Err(AppError::invalid(
-            "area_id",
-            "engineer_without_area",
-            "Un ingeniero pertenece a un área de atención: indique area_id.",
-        ));
-    }
+    check_password_rules(new.password)?;
+    check_role_area(db, new.role, new.area_id).await?;
+    let email = super::optional_email(new.email)?;
     let hash = hash_password(new.password)?;
     let row: Option<StaffRow> = sqlx::query_as(
         "INSERT INTO staff (username, full_name, email, role, area_id, password_hash, active, created_at)
@@ -136,7 +125,7 @@ pub async fn create(db: &Db, new: NewStaff<'_>, now_ms: i64) -> AppResult<StaffM
     )
     .bind(&username)
     .bind(new.full_name.trim())
-    .bind(new.email)
+    .bind(email)
     .bind(new.role.code())
     .bind(new.area_id.map(|a| a.0))
     .bind(hash)
@@ -150,6 +139,132 @@ pub async fn create(db: &Db, new: NewStaff<'_>, now_ms: i64) -> AppResult<StaffM
         )
         .with_field("username")
     })
+}
+
+/// The one password rule, for a new account and a reset alike.
+pub fn check_password_rules(password: &str) -> AppResult<()> {
+    if password.chars().count() < 10 {
+        return Err(AppError::invalid(
+            "password",
+            "password_too_short",
+            "La contraseña debe tener al menos 10 caracteres.",
+        ));
+    }
+    Ok(())
+}
+
+/// A role code as sent by a form or the API.
+pub fn parse_role(code: &str) -> AppResult<Role> {
+    Role::from_code(code.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "role",
+            "unknown_role",
+            "El perfil debe ser agent, supervisor, coordinator, engineer o administrator.",
+        )
+    })
+}
+
+/// An engineer belongs to a resolver area; an area given must exist.
+async fn check_role_area(db: &Db, role: Role, area_id: Option<AreaId>) -> AppResult<()> {
+    if role == Role::Engineer && area_id.is_none() {
+        return Err(AppError::invalid(
+            "area_id",
+            "engineer_without_area",
+            "Un ingeniero pertenece a un área de atención: indique area_id.",
+        ));
+    }
+    if let Some(area) = area_id
+        && super::catalogue::area(db, area).await?.is_none()
+    {
+        return Err(AppError::invalid(
+            "area_id",
+            "unknown_area",
+            format!("No existe el área {area}."),
+        ));
+    }
+    Ok(())
+}
+
+fn unknown_staff(id: StaffId) -> AppError {
+    AppError::not_found("unknown_staff", format!("No existe la cuenta {id}."))
+}
+
+/// Changes an account's role and area (administrator). An administrator cannot take away
+/// their own role, so the system always keeps someone who can manage accounts.
+pub async fn change_role(
+    db: &Db,
+    actor: StaffId,
+    id: StaffId,
+    role: Role,
+    area_id: Option<AreaId>,
+) -> AppResult<StaffMember> {
+    check_role_area(db, role, area_id).await?;
+    if actor == id && role != Role::Administrator {
+        return Err(AppError::invalid(
+            "role",
+            "own_role",
+            "No puede quitarse a sí mismo el perfil de administrador; pídalo a otro administrador.",
+        ));
+    }
+    let sql =
+        format!("UPDATE staff SET role = $1, area_id = $2 WHERE id = $3 RETURNING {STAFF_COLUMNS}");
+    let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(role.code())
+        .bind(area_id.map(|a| a.0))
+        .bind(id.0)
+        .fetch_optional(db.write())
+        .await?;
+    row.map(StaffRow::into_member)
+        .ok_or_else(|| unknown_staff(id))
+}
+
+/// Deactivates or reactivates an account. A deactivated account cannot sign in, its sessions
+/// and API tokens stop working at once (both check `active`), and its history stays. An
+/// administrator cannot deactivate themself.
+pub async fn set_active(
+    db: &Db,
+    actor: StaffId,
+    id: StaffId,
+    active: bool,
+) -> AppResult<StaffMember> {
+    if actor == id && !active {
+        return Err(AppError::invalid(
+            "active",
+            "deactivate_self",
+            "No puede desactivar su propia cuenta; pídalo a otro administrador.",
+        ));
+    }
+    let sql = format!("UPDATE staff SET active = $1 WHERE id = $2 RETURNING {STAFF_COLUMNS}");
+    let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(i64::from(active))
+        .bind(id.0)
+        .fetch_optional(db.write())
+        .await?;
+    row.map(StaffRow::into_member)
+        .ok_or_else(|| unknown_staff(id))
+}
+
+/// Sets a new password chosen by the administrator; the person's open sessions end, so the old
+/// password's sessions do not outlive the reset.
+pub async fn reset_password(db: &Db, id: StaffId, password: &str) -> AppResult<()> {
+    check_password_rules(password)?;
+    let hash = hash_password(password)?;
+    let mut tx = db.begin_write().await?;
+    let changed = sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(unknown_staff(id));
+    }
+    sqlx::query("DELETE FROM web_sessions WHERE staff_id = $1")
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn by_username(db: &Db, username: &str) -> AppResult<Option<StaffMember>> {

@@ -14,6 +14,10 @@ mod pages;
 mod browser_flow;
 mod pages_flow;
 // --- end pages ---
+// --- admin ---
+mod browser_admin;
+mod pages_admin;
+// --- end admin ---
 mod requesters;
 mod requests;
 mod search;

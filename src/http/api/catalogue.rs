@@ -19,9 +19,11 @@ use crate::state::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_units, create_unit))
+        .routes(routes!(update_unit))
         .routes(routes!(list_areas, create_area))
+        .routes(routes!(update_area))
         .routes(routes!(list_services, create_service))
-        .routes(routes!(get_service))
+        .routes(routes!(get_service, update_service))
         .routes(routes!(list_sheets, revise_sheet))
         .routes(routes!(get_sheet))
 }
@@ -55,6 +57,28 @@ async fn create_unit(
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
+/// Changes a unit's acronym, name or level (administrator).
+#[utoipa::path(put, path = "/units/{id}", tag = "catalogue", request_body = NewUnit,
+    responses((status = 200, body = Unit), (status = 404), (status = 409)))]
+async fn update_unit(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewUnit>,
+) -> AppResult<Json<Unit>> {
+    staff.require(Action::ManageCatalogue)?;
+    Ok(Json(
+        catalogue::update_unit(
+            &state.db,
+            ventanilla_domain::ids::UnitId(id),
+            &body.acronym,
+            &body.name,
+            &body.level,
+        )
+        .await?,
+    ))
+}
+
 #[utoipa::path(get, path = "/areas", tag = "catalogue", responses((status = 200, body = [Area])))]
 async fn list_areas(
     State(state): State<AppState>,
@@ -78,22 +102,25 @@ async fn create_area(
     ApiJson(body): ApiJson<NewArea>,
 ) -> AppResult<(StatusCode, Json<Area>)> {
     staff.require(Action::ManageCatalogue)?;
-    let email = match body
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        Some(e) => Some(
-            ventanilla_domain::identifiers::Email::parse(e)
-                .map_err(|err| AppError::invalid("email", err.code(), err.to_string()))?
-                .as_str()
-                .to_string(),
-        ),
-        None => None,
-    };
+    let email = crate::db::optional_email(body.email.as_deref())?;
     let area = catalogue::create_area(&state.db, &body.name, email.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(area)))
+}
+
+/// Renames an area or changes its mailbox (administrator).
+#[utoipa::path(put, path = "/areas/{id}", tag = "catalogue", request_body = NewArea,
+    responses((status = 200, body = Area), (status = 404), (status = 409)))]
+async fn update_area(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewArea>,
+) -> AppResult<Json<Area>> {
+    staff.require(Action::ManageCatalogue)?;
+    let email = crate::db::optional_email(body.email.as_deref())?;
+    Ok(Json(
+        catalogue::update_area(&state.db, AreaId(id), &body.name, email.as_deref()).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -174,6 +201,40 @@ async fn get_service(
     ApiPath(id): ApiPath<i64>,
 ) -> AppResult<Json<ServiceWithSheet>> {
     staff.require(Action::ViewCatalogue)?;
+    let (service, sheet) = require_service(&state, ServiceId(id)).await?;
+    Ok(Json(ServiceWithSheet { service, sheet }))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct ServiceChange {
+    name: String,
+    /// An inactive service is no longer offered when registering (its history stays).
+    active: bool,
+    /// Why, added to the version's change note.
+    #[serde(default)]
+    reason: String,
+}
+
+/// Renames, deactivates or reactivates a service; a change is the next version of its sheet (V7).
+#[utoipa::path(patch, path = "/services/{id}", tag = "catalogue", request_body = ServiceChange,
+    responses((status = 200, body = ServiceWithSheet), (status = 404), (status = 409)))]
+async fn update_service(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ServiceChange>,
+) -> AppResult<Json<ServiceWithSheet>> {
+    staff.require(Action::ManageCatalogue)?;
+    catalogue::update_service(
+        &state.db,
+        ServiceId(id),
+        &body.name,
+        body.active,
+        &body.reason,
+        Some(staff.0.id),
+        state.now_ms(),
+    )
+    .await?;
     let (service, sheet) = require_service(&state, ServiceId(id)).await?;
     Ok(Json(ServiceWithSheet { service, sheet }))
 }

@@ -178,13 +178,6 @@ async fn advance_complaint(
     ApiJson(input): ApiJson<AdvanceInput>,
 ) -> AppResult<StatusCode> {
     staff.require(Action::ManageComplaints)?;
-    if input.note.trim().chars().count() < 3 {
-        return Err(AppError::invalid(
-            "note",
-            "note_required",
-            "Escriba la evaluación o la acción tomada.",
-        ));
-    }
     let due_at = match input.due_at.as_deref() {
         Some(raw) => Some(
             raw.parse::<jiff::Timestamp>()

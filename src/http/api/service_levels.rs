@@ -288,14 +288,11 @@ async fn save_and_recompute(
     staff: &CurrentStaff,
     spec: CalendarSpec,
 ) -> AppResult<CalendarSaved> {
-    let now_ms = state.now_ms();
-    let calendar = sl::save_calendar(&state.db, spec, Some(staff.0.id.0), now_ms).await?;
-    let started = std::time::Instant::now();
-    let recomputed = sl::recompute_all(&state.db, now_ms).await?;
+    let saved = sl::save_and_recompute(&state.db, spec, Some(staff.0.id.0), state.now_ms()).await?;
     Ok(CalendarSaved {
-        calendar: calendar.to_spec(),
-        recomputed,
-        recompute_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        calendar: saved.calendar.to_spec(),
+        recomputed: saved.recomputed,
+        recompute_ms: saved.recompute_ms,
     })
 }
 

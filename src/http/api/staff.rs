@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use ventanilla_domain::ids::{AreaId, StaffId};
-use ventanilla_domain::permissions::{Action, Role};
+use ventanilla_domain::permissions::Action;
 
 use crate::db::staff::{self, NewStaff, StaffMember};
 use crate::error::{AppError, AppResult};
@@ -19,6 +19,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(list_staff, create_staff))
+        .routes(routes!(update_staff))
+        .routes(routes!(reset_password))
         .routes(routes!(issue_token))
 }
 
@@ -89,24 +91,7 @@ async fn create_staff(
     ApiJson(input): ApiJson<NewStaffInput>,
 ) -> AppResult<(StatusCode, Json<StaffView>)> {
     staff.require(Action::ManageStaff)?;
-    let role = Role::from_code(input.role.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "role",
-            "unknown_role",
-            "El perfil debe ser agent, supervisor, coordinator, engineer o administrator.",
-        )
-    })?;
-    if let Some(area) = input.area_id
-        && crate::db::catalogue::area(&state.db, AreaId(area))
-            .await?
-            .is_none()
-    {
-        return Err(AppError::invalid(
-            "area_id",
-            "unknown_area",
-            format!("No existe el área {area}."),
-        ));
-    }
+    let role = staff::parse_role(&input.role)?;
     let created = staff::create(
         &state.db,
         NewStaff {
@@ -121,6 +106,65 @@ async fn create_staff(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct StaffChange {
+    /// A new role (with `area_id`, required for engineers); absent leaves role and area as they are.
+    role: Option<String>,
+    area_id: Option<i64>,
+    /// false deactivates the account (not one's own), true reactivates it.
+    active: Option<bool>,
+}
+
+/// Changes an account's role and area, or deactivates / reactivates it (administrator).
+#[utoipa::path(patch, path = "/staff/{id}", tag = "staff", request_body = StaffChange,
+    responses((status = 200, body = StaffView), (status = 404), (status = 422)))]
+async fn update_staff(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<StaffChange>,
+) -> AppResult<Json<StaffView>> {
+    staff.require(Action::ManageStaff)?;
+    let mut member = staff::by_id(&state.db, StaffId(id)).await?.ok_or_else(|| {
+        AppError::not_found("unknown_staff", format!("No existe la cuenta {id}."))
+    })?;
+    if let Some(role) = input.role.as_deref() {
+        let role = staff::parse_role(role)?;
+        member = staff::change_role(
+            &state.db,
+            staff.0.id,
+            StaffId(id),
+            role,
+            input.area_id.map(AreaId),
+        )
+        .await?;
+    }
+    if let Some(active) = input.active {
+        member = staff::set_active(&state.db, staff.0.id, StaffId(id), active).await?;
+    }
+    Ok(Json(member.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+struct PasswordInput {
+    /// At least 10 characters; the person's open sessions end.
+    password: String,
+}
+
+/// Sets a new password for an account (administrator).
+#[utoipa::path(put, path = "/staff/{id}/password", tag = "staff", request_body = PasswordInput,
+    responses((status = 204), (status = 404), (status = 422)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    staff: CurrentStaff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PasswordInput>,
+) -> AppResult<StatusCode> {
+    staff.require(Action::ManageStaff)?;
+    staff::reset_password(&state.db, StaffId(id), &input.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

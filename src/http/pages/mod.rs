@@ -6,6 +6,13 @@
 //! hidden field and is refused when the browser says it comes from another site (`Origin`,
 //! `Sec-Fetch-Site`). Texts come from a small catalogue (`i18n`), Spanish by default.
 
+// --- admin ---
+mod admin;
+mod admin_calendar;
+mod admin_catalogue;
+mod admin_staff;
+mod complaints;
+// --- end admin ---
 mod auth;
 mod browse;
 pub mod i18n;
@@ -75,6 +82,9 @@ pub fn router() -> Router<AppState> {
         // --- end pages ---
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
+        // --- admin ---
+        .merge(admin::routes())
+        .merge(complaints::routes())
 }
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -115,7 +125,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/requester_history.html"),
         ),
     ];
-    for (name, source) in files {
+    // --- admin: the administrator's templates ---
+    for (name, source) in files.into_iter().chain(admin::TEMPLATES) {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a bug caught by the tests that render every page.
             tracing::error!(template = name, error = %e, "template does not compile");
@@ -309,6 +320,13 @@ impl Page {
         item("/catalogue", "nav_catalogue");
         if allows(role, Action::ViewReports) {
             item("/reports", "nav_reports");
+        }
+        // --- admin ---
+        if allows(role, Action::ManageComplaints) {
+            item("/complaints", "nav_complaints");
+        }
+        if admin::shows_admin(role) {
+            item("/admin", "nav_admin");
         }
         let mut ctx = base_context(self.lang, &self.csrf, &self.path);
         ctx.insert(

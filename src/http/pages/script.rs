@@ -69,7 +69,9 @@ async fn form_context(
             minijinja::Value::from_serialize(intake_view(&detail)),
         );
     }
-    let greeting = i18n::text(page.lang, "greeting_text").replace("{name}", &page.staff.full_name);
+    let greeting = super::admin::greeting(&state.db, page.lang)
+        .await?
+        .replace("{name}", &page.staff.full_name);
     ctx.insert("channels", minijinja::Value::from_serialize(&channels));
     ctx.insert("units", minijinja::Value::from_serialize(&units));
     ctx.insert("greeting", greeting.into());
