@@ -126,25 +126,36 @@ pub async fn process(db: &Db, policy: &InboundPolicy, id: i64, now_ms: i64) -> A
         });
     }
     if row.raw.len() > MAX_RAW_BYTES {
-        return dead_letter(db, id, "mensaje demasiado grande", now_ms).await;
+        return dead_letter(db, id, "too_large", "mensaje demasiado grande", now_ms).await;
     }
     let parsed = match mime::parse(&row.raw) {
         Ok(parsed) => parsed,
-        Err(unreadable) => return dead_letter(db, id, &unreadable.0, now_ms).await,
+        Err(unreadable) => return dead_letter(db, id, "unreadable", &unreadable.0, now_ms).await,
     };
     match apply(db, policy, id, &parsed, row.received_at, now_ms).await {
         Ok(outcome) => {
-            sqlx::query(
-                "UPDATE mail_dead_letters SET resolved_at = $1 WHERE inbound_id = $2 AND resolved_at IS NULL",
-            )
-            .bind(now_ms)
-            .bind(id)
-            .execute(db.write())
-            .await?;
+            // Only a dead letter has one to resolve; skipping the write for the others saves a
+            // commit per message.
+            if row.status == "dead" {
+                sqlx::query(
+                    "UPDATE mail_dead_letters SET resolved_at = $1 WHERE inbound_id = $2 AND resolved_at IS NULL",
+                )
+                .bind(now_ms)
+                .bind(id)
+                .execute(db.write())
+                .await?;
+            }
             Ok(outcome)
         }
         Err(AppError::Problem(p)) => {
-            dead_letter(db, id, &format!("no se pudo aplicar: {}", p.detail), now_ms).await
+            dead_letter(
+                db,
+                id,
+                "rejected",
+                &format!("no se pudo aplicar: {}", p.detail),
+                now_ms,
+            )
+            .await
         }
         Err(AppError::Internal(e)) => {
             // A database that is down is not the message's fault: leave it stored for a retry.
@@ -154,7 +165,7 @@ pub async fn process(db: &Db, policy: &InboundPolicy, id: i64, now_ms: i64) -> A
                 return Err(AppError::Internal(e));
             }
             let reason: String = format!("error al aplicar: {e}").chars().take(500).collect();
-            dead_letter(db, id, &reason, now_ms).await
+            dead_letter(db, id, "apply_error", &reason, now_ms).await
         }
     }
 }
@@ -194,18 +205,26 @@ async fn number_of(db: &Db, request_id: Option<i64>) -> AppResult<Option<String>
     )
 }
 
-async fn dead_letter(db: &Db, id: i64, reason: &str, now_ms: i64) -> AppResult<Outcome> {
+/// `kind` (too_large, unreadable, rejected, apply_error) is what the metrics count by.
+async fn dead_letter(
+    db: &Db,
+    id: i64,
+    kind: &str,
+    reason: &str,
+    now_ms: i64,
+) -> AppResult<Outcome> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "INSERT INTO mail_dead_letters (inbound_id, reason, attempts, created_at, last_attempt_at)
-         VALUES ($1, $2, 1, $3, $3)
-         ON CONFLICT (inbound_id) DO UPDATE SET reason = excluded.reason,
+        "INSERT INTO mail_dead_letters (inbound_id, reason, reason_kind, attempts, created_at, last_attempt_at)
+         VALUES ($1, $2, $4, 1, $3, $3)
+         ON CONFLICT (inbound_id) DO UPDATE SET reason = excluded.reason, reason_kind = excluded.reason_kind,
             attempts = mail_dead_letters.attempts + 1, last_attempt_at = excluded.last_attempt_at,
             resolved_at = NULL",
     )
     .bind(id)
     .bind(reason)
     .bind(now_ms)
+    .bind(kind)
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE mail_inbound SET status = 'dead', outcome = 'dead' WHERE id = $1")

@@ -186,7 +186,7 @@ pub(crate) async fn accessible(c: &Client, page: &str) {
     );
 }
 
-async fn sign_in(c: &Client, base: &str, username: &str) {
+pub(crate) async fn sign_in(c: &Client, base: &str, username: &str) {
     c.goto(&format!("{base}/login")).await.expect("login page");
     type_into(c, "#username", username).await;
     type_into(c, "#password", PASSWORD).await;

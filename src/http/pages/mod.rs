@@ -9,6 +9,7 @@
 mod auth;
 mod browse;
 pub mod i18n;
+mod mail_templates;
 mod reports;
 mod request;
 mod script;
@@ -62,6 +63,11 @@ pub fn router() -> Router<AppState> {
         .route("/ui/services", get(script::service_results))
         .route("/ui/service-panel", get(script::service_panel))
         .route("/ui/requester-history", get(script::requester_history))
+        .route("/admin/mail/templates", get(mail_templates::list))
+        .route(
+            "/admin/mail/templates/{key}",
+            get(mail_templates::edit).post(mail_templates::submit),
+        )
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
 }
@@ -104,7 +110,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/requester_history.html"),
         ),
     ];
-    for (name, source) in files {
+    for (name, source) in files.into_iter().chain(mail_templates::TEMPLATES) {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a bug caught by the tests that render every page.
             tracing::error!(template = name, error = %e, "template does not compile");
@@ -298,6 +304,9 @@ impl Page {
         item("/catalogue", "nav_catalogue");
         if allows(role, Action::ViewReports) {
             item("/reports", "nav_reports");
+        }
+        if allows(role, Action::ManageMail) {
+            item("/admin/mail/templates", "nav_mail_templates");
         }
         let mut ctx = base_context(self.lang, &self.csrf, &self.path);
         ctx.insert(
