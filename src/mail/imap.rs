@@ -279,15 +279,19 @@ impl Fetcher {
                     .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
                     .collect()
             };
+            // Stored first, all in one transaction; a database error stops the round before
+            // flagging: the messages stay unseen and are fetched again (stored once: unique key).
+            let source = format!("imap:{}", self.config.folder);
+            let raws: Vec<&[u8]> = fetched.iter().map(|(_, raw)| raw.as_slice()).collect();
+            let ids = inbound::store_many(&self.db, &raws, &source, now_ms())
+                .await
+                .map_err(|e| anyhow::anyhow!("storing fetched messages: {e:?}"))?;
             let mut done = Vec::new();
-            for (uid, raw) in fetched {
-                let source = format!("imap:{}", self.config.folder);
-                // A database error stops the round before flagging: the message stays unseen and
-                // is fetched again.
-                inbound::ingest(&self.db, &self.policy, &raw, &source, now_ms())
+            for ((uid, _), id) in fetched.iter().zip(ids) {
+                inbound::process(&self.db, &self.policy, id, now_ms())
                     .await
-                    .map_err(|e| anyhow::anyhow!("storing or applying a message: {e:?}"))?;
-                done.push(uid);
+                    .map_err(|e| anyhow::anyhow!("applying a message: {e:?}"))?;
+                done.push(*uid);
             }
             if done.is_empty() {
                 return Ok(total);

@@ -43,6 +43,29 @@ pub struct Outcome {
 
 /// Stores a raw message; returns its row id (the existing one for a duplicate).
 pub async fn store(db: &Db, raw: &[u8], source: &str, now_ms: i64) -> AppResult<i64> {
+    let mut conn = db.write().acquire().await?;
+    store_in(&mut conn, raw, source, now_ms).await
+}
+
+/// Stores the messages of one IMAP fetch in one transaction (one commit instead of one per
+/// message); returns their row ids in order. Nothing is flagged on the server before this
+/// returns, so "stored before flagged" holds for the whole batch.
+pub async fn store_many(db: &Db, raws: &[&[u8]], source: &str, now_ms: i64) -> AppResult<Vec<i64>> {
+    let mut tx = db.begin_write().await?;
+    let mut ids = Vec::with_capacity(raws.len());
+    for raw in raws {
+        ids.push(store_in(&mut tx, raw, source, now_ms).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn store_in(
+    conn: &mut sqlx::AnyConnection,
+    raw: &[u8],
+    source: &str,
+    now_ms: i64,
+) -> AppResult<i64> {
     let header_bytes = &raw[..raw.len().min(256 * 1024)];
     let headers = mail_parser::MessageParser::default().parse_headers(header_bytes);
     let message_id = headers
@@ -73,14 +96,14 @@ pub async fn store(db: &Db, raw: &[u8], source: &str, now_ms: i64) -> AppResult<
     .bind(raw)
     .bind(i64::try_from(raw.len()).unwrap_or(i64::MAX))
     .bind(now_ms)
-    .fetch_optional(db.write())
+    .fetch_optional(&mut *conn)
     .await?;
     match inserted {
         Some(id) => Ok(id),
         None => Ok(
             sqlx::query_scalar("SELECT id FROM mail_inbound WHERE message_key = $1")
                 .bind(&key)
-                .fetch_one(db.write())
+                .fetch_one(&mut *conn)
                 .await?,
         ),
     }
@@ -326,37 +349,48 @@ async fn apply(
     } else {
         mail.body.clone()
     };
-    let created = requests::create(
-        db,
-        NewRequest {
-            channel: Channel::Email,
-            requester_id: known.map(RequesterId),
-            service: None,
-            subject,
-            description,
-            received_at_ms: received_at,
-            confirmed_requirements: Vec::new(),
-            first_level_tests: json!([]),
-            area_id: None,
-            assignee_id: None,
-            idempotency_key: Some(format!("mail:{id}")),
-            created_by: None,
-            intake_details: json!({ "inbound_mail_id": id }),
-        },
-        Actor::Requester,
-        now_ms,
-    )
-    .await?;
-    let number = created.number.to_string();
+    // One transaction: claim the row, register the request, record the mail, acknowledge, mark
+    // applied. A crash anywhere leaves nothing of it; the next attempt does it all once.
     let mut tx = db.begin_write().await?;
     if !claim_row(&mut tx, db.engine, id).await? {
         tx.rollback().await?;
         return already_done(db, id).await;
     }
-    let request_id: i64 = sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
-        .bind(&number)
-        .fetch_one(&mut *tx)
+    let key = format!("mail:{id}");
+    // A request registered by an earlier version, which committed it before applying the mail.
+    let earlier: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM requests WHERE idempotency_key = $1")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if earlier.is_none() {
+        requests::create_in(
+            &mut tx,
+            NewRequest {
+                channel: Channel::Email,
+                requester_id: known.map(RequesterId),
+                service: None,
+                subject,
+                description,
+                received_at_ms: received_at,
+                confirmed_requirements: Vec::new(),
+                first_level_tests: json!([]),
+                area_id: None,
+                assignee_id: None,
+                idempotency_key: Some(key.clone()),
+                created_by: None,
+                intake_details: json!({ "inbound_mail_id": id }),
+            },
+            Actor::Requester,
+            now_ms,
+        )
         .await?;
+    }
+    let (request_id, number): (i64, String) =
+        sqlx::query_as("SELECT id, number FROM requests WHERE idempotency_key = $1")
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
     insert_mail_event(
         &mut tx,
         request_id,

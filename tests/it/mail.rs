@@ -449,6 +449,18 @@ impl Servers {
     fn restart(&self) {
         run_script(&["start", self.root.to_str().expect("path")], self.ports);
     }
+    /// crm on the submission port: STARTTLS and AUTH, verified against the test CA.
+    pub(crate) fn submission_as_crm(&self) -> ServerConfig {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: self.submission,
+            security: Security::Starttls,
+            user: Some("crm@ventanilla.test".into()),
+            password: Some("secreto".into()),
+            ca_file: Some(self.ca.clone()),
+        }
+    }
+
     pub(crate) fn imap(&self, user: &str) -> ServerConfig {
         ServerConfig {
             host: "127.0.0.1".into(),
@@ -574,18 +586,8 @@ async fn mail_end_to_end_request_acknowledgement_reply_outage_and_crash() {
     set_email(&app, ana, "ana@ventanilla.test").await;
 
     // Outbound: the submission port with STARTTLS and AUTH, verified against the test CA.
-    let mut worker = mail::outbound::Worker::new(
-        app.db.clone(),
-        &ServerConfig {
-            host: "127.0.0.1".into(),
-            port: servers.submission,
-            security: Security::Starttls,
-            user: Some("crm@ventanilla.test".into()),
-            password: Some("secreto".into()),
-            ca_file: Some(servers.ca.clone()),
-        },
-    )
-    .expect("SMTP transport");
+    let mut worker = mail::outbound::Worker::new(app.db.clone(), &servers.submission_as_crm())
+        .expect("SMTP transport");
     worker.backoff_base_ms = 500;
     let worker_task = tokio::spawn(worker.run());
     let fetcher = mail::imap::Fetcher::new(

@@ -196,10 +196,9 @@ async fn imap_over_implicit_tls_trusts_only_the_configured_ca_and_plain_imap_wor
         ca_file: None,
         ..tls
     };
-    let error = imap::connect(&untrusted)
-        .await
-        .err()
-        .expect("an unknown certificate is refused");
+    let Err(error) = imap::connect(&untrusted).await else {
+        panic!("an unknown certificate is refused");
+    };
     assert!(format!("{error:#}").contains("TLS handshake"), "{error:#}");
 
     let plain = ServerConfig {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use mail_parser::MimeHeaders;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use ventanilla::mail::{self, Security, ServerConfig};
+use ventanilla::mail;
 use ventanilla_domain::permissions::Role;
 
 use crate::helpers::{TestApp, assert_problem};
@@ -193,18 +193,8 @@ async fn the_edited_acknowledgement_arrives_through_postfix_and_dovecot_as_text_
     let service = app.service_id("Correo electrónico").await;
     let number = app.phone_request(ana, service).await;
 
-    let worker = mail::outbound::Worker::new(
-        app.db.clone(),
-        &ServerConfig {
-            host: "127.0.0.1".into(),
-            port: servers.submission,
-            security: Security::Starttls,
-            user: Some("crm@ventanilla.test".into()),
-            password: Some("secreto".into()),
-            ca_file: Some(servers.ca.clone()),
-        },
-    )
-    .expect("SMTP transport");
+    let worker = mail::outbound::Worker::new(app.db.clone(), &servers.submission_as_crm())
+        .expect("SMTP transport");
     assert_eq!(worker.deliver_due().await.expect("delivery round"), 1);
     let raw = wait_for(
         "the acknowledgement in ana's INBOX",
