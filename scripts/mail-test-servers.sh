@@ -17,10 +17,11 @@
 #   MAIL_IMAP_PORT=1143        IMAP, STARTTLS offered, plaintext LOGIN allowed
 #   MAIL_LMTP_PORT=2424        internal: Postfix -> Dovecot delivery
 #   MAIL_AUTH_PORT=2426        internal: Dovecot auth for Postfix SASL
+#   MAIL_IMAPS_PORT=0          IMAP with implicit TLS; 0 (the default) = none
 #
 # Users (password "secreto"): crm, ana, luis, supervisor, area @ventanilla.test.
 # "start" prints KEY=VALUE lines at the end: SMTP_PORT, SUBMISSION_PORT,
-# IMAP_PORT, LMTP_PORT, AUTH_PORT, CA_CERT, DOMAIN, PASSWORD, USERS, ROOT.
+# IMAP_PORT, LMTP_PORT, AUTH_PORT, IMAPS_PORT, CA_CERT, DOMAIN, PASSWORD, USERS, ROOT.
 # A restart on an existing ROOT keeps the certificate, the queue and the mail.
 set -euo pipefail
 
@@ -35,6 +36,7 @@ SUBMISSION_PORT="${MAIL_SUBMISSION_PORT:-2587}"
 IMAP_PORT="${MAIL_IMAP_PORT:-1143}"
 LMTP_PORT="${MAIL_LMTP_PORT:-2424}"
 AUTH_PORT="${MAIL_AUTH_PORT:-2426}"
+IMAPS_PORT="${MAIL_IMAPS_PORT:-0}"
 
 START_TIMEOUT="${MAIL_START_TIMEOUT:-10}"  # seconds to wait for the ports
 STOP_TIMEOUT="${MAIL_STOP_TIMEOUT:-15}"    # seconds to wait for TERM before KILL
@@ -240,7 +242,8 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $IMAPS_PORT
   }
 }
 service lmtp {
@@ -319,8 +322,12 @@ cmd_start() {
     check_port MAIL_LMTP_PORT "$LMTP_PORT"
     check_port MAIL_AUTH_PORT "$AUTH_PORT"
     local ports=("$SMTP_PORT" "$SUBMISSION_PORT" "$IMAP_PORT" "$LMTP_PORT" "$AUTH_PORT")
-    [[ $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) -eq 5 ]] \
-        || die "the five ports must differ: ${ports[*]}"
+    if [[ $IMAPS_PORT != 0 ]]; then
+        check_port MAIL_IMAPS_PORT "$IMAPS_PORT"
+        ports+=("$IMAPS_PORT")
+    fi
+    [[ $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) -eq ${#ports[@]} ]] \
+        || die "the ports must differ: ${ports[*]}"
 
     cmd_stop "$root"
 
@@ -412,6 +419,7 @@ cmd_start() {
     printf 'IMAP_PORT=%s\n' "$IMAP_PORT"
     printf 'LMTP_PORT=%s\n' "$LMTP_PORT"
     printf 'AUTH_PORT=%s\n' "$AUTH_PORT"
+    printf 'IMAPS_PORT=%s\n' "$IMAPS_PORT"
     printf 'CA_CERT=%s\n' "$root/cert.pem"
     printf 'DOMAIN=%s\n' "$DOMAIN"
     printf 'PASSWORD=%s\n' "$PASSWORD"

@@ -22,6 +22,8 @@ pub struct Config {
     pub survey: SurveySettings,
     /// Inbound mail rules (own address, caps, attachment limit), used by the dead-letter retry.
     pub mail: crate::mail::InboundPolicy,
+    /// The bearer token `GET /metrics` requires; open without one (it holds no personal data).
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             employee_number_rule: EmployeeNumberRule::default(),
             survey: SurveySettings::default(),
             mail: crate::mail::InboundPolicy::default(),
+            metrics_token: None,
         }
     }
 }

@@ -182,6 +182,7 @@ async fn main() -> anyhow::Result<()> {
             config.survey.public_base_url = format!("http://{address}");
             config.survey.message_id_domain = mail.message_id_domain();
             config.mail = mail.inbound_policy(config.max_attachment_bytes);
+            config.metrics_token = mail.metrics_token.clone();
             let _mail_workers =
                 ventanilla::mail::start_workers(&db, &mail, config.max_attachment_bytes).await?;
             let state = AppState::new(db, config);

@@ -143,12 +143,15 @@ pub async fn escalate(
         },
     )
     .await?;
-    let mail_subject = format!("[{number}] Escalamiento: {subject}");
-    let body = format!(
-        "La solicitud {number} («{subject}») requiere la atención de los responsables del área {}.\n\n\
-         Circunstancias:\n{circumstances}\n\nCentro de Atención a Usuarios (CAU)\n",
-        area_name.as_deref().unwrap_or("asignada")
-    );
+    let mail = super::mail_templates::render_in_tx(
+        &mut tx,
+        "escalation",
+        &json!({
+            "number": number, "request_subject": subject, "circumstances": circumstances,
+            "area": area_name.as_deref().unwrap_or("asignada"),
+        }),
+    )
+    .await?;
     for (i, recipient) in recipients.iter().enumerate() {
         let message_id = format!("escalation-{event_id}-{i}@{domain}");
         outbox::enqueue(
@@ -157,9 +160,9 @@ pub async fn escalate(
                 topic: "escalation",
                 request_id: Some(request_id),
                 recipient,
-                subject: &mail_subject,
-                body_text: &body,
-                body_html: None,
+                subject: &mail.subject,
+                body_text: &mail.text,
+                body_html: Some(&mail.html),
                 headers: json!({}),
                 message_id: &message_id,
             },

@@ -35,6 +35,7 @@ migrations! {
     4 "mail" "0004_mail.sql",
     5 "web_sessions" "0005_web_sessions.sql",
     6 "surveys_complaints" "0006_surveys_complaints.sql",
+    7 "mail_templates" "0007_mail_templates.sql",
     // --- admin ---
     8 "settings" "0008_settings.sql",
     9 "search" "0009_search.sql",

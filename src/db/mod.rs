@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod complaints;
 pub mod followup;
 pub mod group_commit;
+pub mod mail_templates;
 pub mod migrations;
 pub mod outbox;
 pub mod reports;

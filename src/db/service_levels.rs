@@ -688,26 +688,21 @@ async fn fire_alert(
     .bind(payload.to_string())
     .execute(&mut *tx)
     .await?;
-    let subject = if breached {
-        format!("[{}] Venció el {}", request.number, level.target.label_es())
-    } else {
-        format!(
-            "[{}] Aviso: {} % del {}",
-            request.number,
-            step.level_percent,
-            level.target.label_es()
-        )
-    };
-    let body = format!(
-        "La solicitud {} ({}) lleva {} % de su {} ({} de {} hábiles).\nVence: {}.\n",
-        request.number,
-        request.status.label_es(),
-        (level.share * 100.0).round(),
-        level.target.label_es(),
-        business_text(level.elapsed_seconds),
-        business_text(level.target_seconds),
-        deadline.unwrap_or_else(|| "reloj detenido (en espera)".to_owned()),
-    );
+    let rendered = super::mail_templates::render_in_tx(
+        tx,
+        kind,
+        &serde_json::json!({
+            "number": request.number,
+            "status": request.status.label_es(),
+            "percent": (level.share * 100.0).round(),
+            "level_percent": step.level_percent,
+            "target": level.target.label_es(),
+            "elapsed": business_text(level.elapsed_seconds),
+            "target_time": business_text(level.target_seconds),
+            "deadline": deadline.unwrap_or_else(|| "reloj detenido (en espera)".to_owned()),
+        }),
+    )
+    .await?;
     for recipient in &recipients {
         let message_id = format!("{}@ventanilla.local", uuid::Uuid::new_v4().simple());
         outbox::enqueue(
@@ -716,9 +711,9 @@ async fn fire_alert(
                 topic: kind,
                 request_id: Some(request.request_id),
                 recipient,
-                subject: &subject,
-                body_text: &body,
-                body_html: None,
+                subject: &rendered.subject,
+                body_text: &rendered.text,
+                body_html: Some(&rendered.html),
                 headers: serde_json::json!({ "Auto-Submitted": "auto-generated" }),
                 message_id: &message_id,
             },
@@ -983,18 +978,20 @@ pub async fn send_digests(db: &Db, now_ms: i64) -> AppResult<Vec<DigestSent>> {
                     )
                 }
             };
-            lines.push(format!("- {number} · {label} · {when}"));
-        }
-        if rows.len() as i64 > DIGEST_MAX_LINES {
-            lines.push("- … y más; vea GET /api/v1/queue?area_id=…".to_owned());
+            lines.push(serde_json::json!({ "number": number, "status": label, "when": when }));
         }
         let recipient = email.unwrap_or_else(|| format!("area:{area_id}"));
-        let subject = format!("Solicitudes pendientes de {area_name}");
-        let body = format!(
-            "Solicitudes pendientes del área {area_name} al {}:\n\n{}\n",
-            local_text(&calendar, now),
-            lines.join("\n")
-        );
+        let rendered = super::mail_templates::render_in_tx(
+            &mut tx,
+            "digest",
+            &serde_json::json!({
+                "area": area_name,
+                "at": local_text(&calendar, now),
+                "requests": lines,
+                "more": rows.len() as i64 > DIGEST_MAX_LINES,
+            }),
+        )
+        .await?;
         let message_id = format!("{}@ventanilla.local", uuid::Uuid::new_v4().simple());
         let outbox_id = outbox::enqueue(
             &mut tx,
@@ -1002,9 +999,9 @@ pub async fn send_digests(db: &Db, now_ms: i64) -> AppResult<Vec<DigestSent>> {
                 topic: "digest",
                 request_id: None,
                 recipient: &recipient,
-                subject: &subject,
-                body_text: &body,
-                body_html: None,
+                subject: &rendered.subject,
+                body_text: &rendered.text,
+                body_html: Some(&rendered.html),
                 headers: serde_json::json!({ "Auto-Submitted": "auto-generated" }),
                 message_id: &message_id,
             },

@@ -21,6 +21,7 @@ use super::outbox::{self, NewMessage};
 use super::requests::{EventRecord, StepInput, apply_step_in, insert_event};
 use super::{Db, from_millis};
 use crate::error::{AppError, AppResult};
+use crate::mail::templates::Rendered;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -100,32 +101,30 @@ struct PendingValidation {
     channel: String,
 }
 
-fn invitation_text(
+async fn invitation(
+    tx: &mut AnyConnection,
     p: &PendingValidation,
     link: &str,
     reminder: bool,
     days: u32,
-) -> (String, String) {
-    let subject = if reminder {
-        format!("[{}] Recordatorio: ¿se resolvió su solicitud?", p.number)
-    } else {
-        format!("[{}] ¿Se resolvió su solicitud?", p.number)
-    };
-    let body = format!(
-        "Estimado(a) {}:\n\n\
-         El área responsable reportó como solucionada su solicitud {} («{}», servicio {}).\n\
-         Le pedimos confirmar si quedó resuelta y calificar la atención en esta encuesta breve:\n\n\
-         {link}\n\n\
-         Si no quedó resuelta, al responder «No» la solicitud se reabre y la atendemos de nuevo.\n\
-         Si no recibimos respuesta, la solicitud se cerrará después de {} días hábiles.\n\n\
-         Centro de Atención a Usuarios (CAU)\n",
-        p.full_name.as_deref().unwrap_or("usuario(a)"),
-        p.number,
-        p.subject,
-        p.service_name.as_deref().unwrap_or("sin servicio"),
-        days
-    );
-    (subject, body)
+) -> AppResult<Rendered> {
+    super::mail_templates::render_in_tx(
+        tx,
+        if reminder {
+            "survey_reminder"
+        } else {
+            "survey_invitation"
+        },
+        &json!({
+            "number": p.number,
+            "name": p.full_name.as_deref().unwrap_or("usuario(a)"),
+            "request_subject": p.subject,
+            "service": p.service_name.as_deref().unwrap_or("sin servicio"),
+            "link": link,
+            "days": days,
+        }),
+    )
+    .await
 }
 
 /// Creates the survey of every request that reached `validating` without one, and queues its
@@ -206,8 +205,8 @@ pub async fn dispatch_once(
                 "{}/encuesta/{token}",
                 settings.public_base_url.trim_end_matches('/')
             );
-            let (subject, body) =
-                invitation_text(&p, &link, false, settings.validation_business_days);
+            let mail =
+                invitation(&mut tx, &p, &link, false, settings.validation_business_days).await?;
             let message_id = format!("survey-{survey_id}@{}", settings.message_id_domain);
             outbox::enqueue(
                 &mut tx,
@@ -215,9 +214,9 @@ pub async fn dispatch_once(
                     topic: "survey_invitation",
                     request_id: Some(p.id),
                     recipient: email,
-                    subject: &subject,
-                    body_text: &body,
-                    body_html: None,
+                    subject: &mail.subject,
+                    body_text: &mail.text,
+                    body_html: Some(&mail.html),
                     headers: json!({}),
                     message_id: &message_id,
                 },
@@ -298,8 +297,8 @@ pub async fn remind_once(db: &Db, settings: &SurveySettings, now_ms: i64) -> App
                 "{}/encuesta/{token}",
                 settings.public_base_url.trim_end_matches('/')
             );
-            let (subject, body) =
-                invitation_text(&p, &link, true, settings.validation_business_days);
+            let mail =
+                invitation(&mut tx, &p, &link, true, settings.validation_business_days).await?;
             let message_id = format!("survey-{survey_id}-reminder@{}", settings.message_id_domain);
             outbox::enqueue(
                 &mut tx,
@@ -307,9 +306,9 @@ pub async fn remind_once(db: &Db, settings: &SurveySettings, now_ms: i64) -> App
                     topic: "survey_reminder",
                     request_id: Some(request_id),
                     recipient: email,
-                    subject: &subject,
-                    body_text: &body,
-                    body_html: None,
+                    subject: &mail.subject,
+                    body_text: &mail.text,
+                    body_html: Some(&mail.html),
                     headers: json!({}),
                     message_id: &message_id,
                 },
@@ -591,16 +590,17 @@ async fn tell_area_of_reopening(
     };
     // Like the service-level notices: the area's mailbox, or the area itself when it has none.
     let recipient = email.unwrap_or_else(|| format!("area:{area_id}"));
-    let subject = format!("[{number}] Reabierta: el solicitante indica que no se resolvió");
     let words = if comment.is_empty() {
         "(sin comentario)"
     } else {
         comment
     };
-    let body = format!(
-        "La solicitud {number} se reabrió porque el solicitante respondió en la encuesta que no se resolvió.\n\n\
-         Comentario del solicitante:\n{words}\n\nPor favor retome su atención.\n\nCentro de Atención a Usuarios (CAU)\n"
-    );
+    let mail = super::mail_templates::render_in_tx(
+        tx,
+        "reopened_by_requester",
+        &json!({ "number": number, "comment": words }),
+    )
+    .await?;
     let sender = crate::mail::outbound::sender_in_tx(tx).await?;
     let message_id = crate::mail::outbound::new_message_id("reopened", number, &sender.domain);
     outbox::enqueue(
@@ -609,9 +609,9 @@ async fn tell_area_of_reopening(
             topic: "reopened_by_requester",
             request_id: Some(request_id),
             recipient: &recipient,
-            subject: &subject,
-            body_text: &body,
-            body_html: None,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: Some(&mail.html),
             headers: json!({}),
             message_id: &message_id,
         },

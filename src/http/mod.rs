@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod metrics;
 pub mod pages;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .merge(metrics::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(not_found)

@@ -59,8 +59,14 @@ pub async fn send_monthly_report_once(
     )
     .fetch_all(db.read())
     .await?;
-    let subject = format!("Informe mensual de satisfacción {month_key}");
     let mut tx = db.begin_write().await?;
+    let mail = crate::db::mail_templates::render_in_tx(
+        &mut tx,
+        "monthly_report",
+        &json!({ "month": month_key, "report": text }),
+    )
+    .await
+    .map_err(AppError::into_anyhow)?;
     for (i, recipient) in recipients.iter().enumerate() {
         let message_id = format!("monthly-report-{month_key}-{i}@{domain}");
         outbox::enqueue(
@@ -69,9 +75,9 @@ pub async fn send_monthly_report_once(
                 topic: "monthly_report",
                 request_id: None,
                 recipient,
-                subject: &subject,
-                body_text: &text,
-                body_html: None,
+                subject: &mail.subject,
+                body_text: &mail.text,
+                body_html: Some(&mail.html),
                 headers: json!({}),
                 message_id: &message_id,
             },

@@ -115,6 +115,30 @@ pub async fn connect(server: &ServerConfig) -> anyhow::Result<Session> {
         .map_err(|(e, _)| anyhow::anyhow!("IMAP login failed: {e}"))
 }
 
+/// The health of one fetched mailbox in this process, for `GET /metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct MailboxHealth {
+    /// Failed connections or rounds since the last good one.
+    pub consecutive_failures: u64,
+    /// When a round last completed (milliseconds since the epoch).
+    pub last_success_ms: Option<i64>,
+    /// The last attempt failed: the mailbox is not being read.
+    pub unreachable: bool,
+}
+
+/// Mailbox label (`imap://host:port/folder`, no account name) → health.
+static HEALTH: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::BTreeMap<String, MailboxHealth>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// A copy of every mailbox's health, by label.
+pub fn mailbox_health() -> Vec<(String, MailboxHealth)> {
+    HEALTH
+        .lock()
+        .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
 /// The fetcher of one folder.
 pub struct Fetcher {
     pub db: Db,
@@ -155,11 +179,35 @@ impl Fetcher {
             match self.session_loop(&owner).await {
                 Ok(()) => delay = Duration::from_secs(1),
                 Err(e) => {
+                    self.record(false);
                     tracing::error!(alert = "mailbox_unreachable", error = %e, retry_in_s = delay.as_secs(), "IMAP fetcher stopped; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(300));
                 }
             }
+        }
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "imap://{}:{}/{}",
+            self.config.server.host, self.config.server.port, self.config.folder
+        )
+    }
+
+    /// Records the outcome of a connection or a round for the metrics.
+    fn record(&self, ok: bool) {
+        let Ok(mut all) = HEALTH.lock() else {
+            return;
+        };
+        let health = all.entry(self.label()).or_default();
+        if ok {
+            health.consecutive_failures = 0;
+            health.last_success_ms = Some(now_ms());
+            health.unreachable = false;
+        } else {
+            health.consecutive_failures += 1;
+            health.unreachable = true;
         }
     }
 
@@ -193,6 +241,7 @@ impl Fetcher {
                 return Ok(());
             }
             self.fetch_round(&mut session).await?;
+            self.record(true);
             let wait = Duration::from_secs(self.config.poll_seconds);
             if idle {
                 let mut handle = session.idle();
@@ -230,15 +279,19 @@ impl Fetcher {
                     .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
                     .collect()
             };
+            // Stored first, all in one transaction; a database error stops the round before
+            // flagging: the messages stay unseen and are fetched again (stored once: unique key).
+            let source = format!("imap:{}", self.config.folder);
+            let raws: Vec<&[u8]> = fetched.iter().map(|(_, raw)| raw.as_slice()).collect();
+            let ids = inbound::store_many(&self.db, &raws, &source, now_ms())
+                .await
+                .map_err(|e| anyhow::anyhow!("storing fetched messages: {e:?}"))?;
             let mut done = Vec::new();
-            for (uid, raw) in fetched {
-                let source = format!("imap:{}", self.config.folder);
-                // A database error stops the round before flagging: the message stays unseen and
-                // is fetched again.
-                inbound::ingest(&self.db, &self.policy, &raw, &source, now_ms())
+            for ((uid, _), id) in fetched.iter().zip(ids) {
+                inbound::process(&self.db, &self.policy, id, now_ms())
                     .await
-                    .map_err(|e| anyhow::anyhow!("storing or applying a message: {e:?}"))?;
-                done.push(uid);
+                    .map_err(|e| anyhow::anyhow!("applying a message: {e:?}"))?;
+                done.push(*uid);
             }
             if done.is_empty() {
                 return Ok(total);

@@ -43,6 +43,29 @@ pub struct Outcome {
 
 /// Stores a raw message; returns its row id (the existing one for a duplicate).
 pub async fn store(db: &Db, raw: &[u8], source: &str, now_ms: i64) -> AppResult<i64> {
+    let mut conn = db.write().acquire().await?;
+    store_in(&mut conn, raw, source, now_ms).await
+}
+
+/// Stores the messages of one IMAP fetch in one transaction (one commit instead of one per
+/// message); returns their row ids in order. Nothing is flagged on the server before this
+/// returns, so "stored before flagged" holds for the whole batch.
+pub async fn store_many(db: &Db, raws: &[&[u8]], source: &str, now_ms: i64) -> AppResult<Vec<i64>> {
+    let mut tx = db.begin_write().await?;
+    let mut ids = Vec::with_capacity(raws.len());
+    for raw in raws {
+        ids.push(store_in(&mut tx, raw, source, now_ms).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn store_in(
+    conn: &mut sqlx::AnyConnection,
+    raw: &[u8],
+    source: &str,
+    now_ms: i64,
+) -> AppResult<i64> {
     let header_bytes = &raw[..raw.len().min(256 * 1024)];
     let headers = mail_parser::MessageParser::default().parse_headers(header_bytes);
     let message_id = headers
@@ -73,14 +96,14 @@ pub async fn store(db: &Db, raw: &[u8], source: &str, now_ms: i64) -> AppResult<
     .bind(raw)
     .bind(i64::try_from(raw.len()).unwrap_or(i64::MAX))
     .bind(now_ms)
-    .fetch_optional(db.write())
+    .fetch_optional(&mut *conn)
     .await?;
     match inserted {
         Some(id) => Ok(id),
         None => Ok(
             sqlx::query_scalar("SELECT id FROM mail_inbound WHERE message_key = $1")
                 .bind(&key)
-                .fetch_one(db.write())
+                .fetch_one(&mut *conn)
                 .await?,
         ),
     }
@@ -126,25 +149,36 @@ pub async fn process(db: &Db, policy: &InboundPolicy, id: i64, now_ms: i64) -> A
         });
     }
     if row.raw.len() > MAX_RAW_BYTES {
-        return dead_letter(db, id, "mensaje demasiado grande", now_ms).await;
+        return dead_letter(db, id, "too_large", "mensaje demasiado grande", now_ms).await;
     }
     let parsed = match mime::parse(&row.raw) {
         Ok(parsed) => parsed,
-        Err(unreadable) => return dead_letter(db, id, &unreadable.0, now_ms).await,
+        Err(unreadable) => return dead_letter(db, id, "unreadable", &unreadable.0, now_ms).await,
     };
     match apply(db, policy, id, &parsed, row.received_at, now_ms).await {
         Ok(outcome) => {
-            sqlx::query(
-                "UPDATE mail_dead_letters SET resolved_at = $1 WHERE inbound_id = $2 AND resolved_at IS NULL",
-            )
-            .bind(now_ms)
-            .bind(id)
-            .execute(db.write())
-            .await?;
+            // Only a dead letter has one to resolve; skipping the write for the others saves a
+            // commit per message.
+            if row.status == "dead" {
+                sqlx::query(
+                    "UPDATE mail_dead_letters SET resolved_at = $1 WHERE inbound_id = $2 AND resolved_at IS NULL",
+                )
+                .bind(now_ms)
+                .bind(id)
+                .execute(db.write())
+                .await?;
+            }
             Ok(outcome)
         }
         Err(AppError::Problem(p)) => {
-            dead_letter(db, id, &format!("no se pudo aplicar: {}", p.detail), now_ms).await
+            dead_letter(
+                db,
+                id,
+                "rejected",
+                &format!("no se pudo aplicar: {}", p.detail),
+                now_ms,
+            )
+            .await
         }
         Err(AppError::Internal(e)) => {
             // A database that is down is not the message's fault: leave it stored for a retry.
@@ -154,7 +188,7 @@ pub async fn process(db: &Db, policy: &InboundPolicy, id: i64, now_ms: i64) -> A
                 return Err(AppError::Internal(e));
             }
             let reason: String = format!("error al aplicar: {e}").chars().take(500).collect();
-            dead_letter(db, id, &reason, now_ms).await
+            dead_letter(db, id, "apply_error", &reason, now_ms).await
         }
     }
 }
@@ -194,18 +228,26 @@ async fn number_of(db: &Db, request_id: Option<i64>) -> AppResult<Option<String>
     )
 }
 
-async fn dead_letter(db: &Db, id: i64, reason: &str, now_ms: i64) -> AppResult<Outcome> {
+/// `kind` (too_large, unreadable, rejected, apply_error) is what the metrics count by.
+async fn dead_letter(
+    db: &Db,
+    id: i64,
+    kind: &str,
+    reason: &str,
+    now_ms: i64,
+) -> AppResult<Outcome> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "INSERT INTO mail_dead_letters (inbound_id, reason, attempts, created_at, last_attempt_at)
-         VALUES ($1, $2, 1, $3, $3)
-         ON CONFLICT (inbound_id) DO UPDATE SET reason = excluded.reason,
+        "INSERT INTO mail_dead_letters (inbound_id, reason, reason_kind, attempts, created_at, last_attempt_at)
+         VALUES ($1, $2, $4, 1, $3, $3)
+         ON CONFLICT (inbound_id) DO UPDATE SET reason = excluded.reason, reason_kind = excluded.reason_kind,
             attempts = mail_dead_letters.attempts + 1, last_attempt_at = excluded.last_attempt_at,
             resolved_at = NULL",
     )
     .bind(id)
     .bind(reason)
     .bind(now_ms)
+    .bind(kind)
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE mail_inbound SET status = 'dead', outcome = 'dead' WHERE id = $1")
@@ -308,37 +350,48 @@ async fn apply(
     } else {
         mail.body.clone()
     };
-    let created = requests::create(
-        db,
-        NewRequest {
-            channel: Channel::Email,
-            requester_id: known.map(RequesterId),
-            service: None,
-            subject,
-            description,
-            received_at_ms: received_at,
-            confirmed_requirements: Vec::new(),
-            first_level_tests: json!([]),
-            area_id: None,
-            assignee_id: None,
-            idempotency_key: Some(format!("mail:{id}")),
-            created_by: None,
-            intake_details: json!({ "inbound_mail_id": id }),
-        },
-        Actor::Requester,
-        now_ms,
-    )
-    .await?;
-    let number = created.number.to_string();
+    // One transaction: claim the row, register the request, record the mail, acknowledge, mark
+    // applied. A crash anywhere leaves nothing of it; the next attempt does it all once.
     let mut tx = db.begin_write().await?;
     if !claim_row(&mut tx, db.engine, id).await? {
         tx.rollback().await?;
         return already_done(db, id).await;
     }
-    let request_id: i64 = sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
-        .bind(&number)
-        .fetch_one(&mut *tx)
+    let key = format!("mail:{id}");
+    // A request registered by an earlier version, which committed it before applying the mail.
+    let earlier: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM requests WHERE idempotency_key = $1")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if earlier.is_none() {
+        requests::create_in(
+            &mut tx,
+            NewRequest {
+                channel: Channel::Email,
+                requester_id: known.map(RequesterId),
+                service: None,
+                subject,
+                description,
+                received_at_ms: received_at,
+                confirmed_requirements: Vec::new(),
+                first_level_tests: json!([]),
+                area_id: None,
+                assignee_id: None,
+                idempotency_key: Some(key.clone()),
+                created_by: None,
+                intake_details: json!({ "inbound_mail_id": id }),
+            },
+            Actor::Requester,
+            now_ms,
+        )
         .await?;
+    }
+    let (request_id, number): (i64, String) =
+        sqlx::query_as("SELECT id, number FROM requests WHERE idempotency_key = $1")
+            .bind(&key)
+            .fetch_one(&mut *tx)
+            .await?;
     insert_mail_event(
         &mut tx,
         request_id,

@@ -100,6 +100,10 @@ pub struct MailArgs {
     /// Seconds between polls when the server has no IDLE (and the longest IDLE wait).
     #[arg(long, env = "VENTANILLA_IMAP_POLL_SECONDS", default_value_t = 60)]
     pub imap_poll_seconds: u64,
+
+    /// When set, `GET /metrics` answers only to `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "VENTANILLA_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// A connection to one server.

@@ -18,7 +18,7 @@ use sqlx::AnyConnection;
 use ventanilla_domain::catalogue::SheetContent;
 
 use super::{Security, ServerConfig, templates};
-use crate::db::{Db, outbox};
+use crate::db::{Db, mail_templates, outbox};
 use crate::error::AppResult;
 
 /// Our identity as the database records it (`mail::save_settings`).
@@ -109,14 +109,23 @@ pub async fn enqueue_acknowledgement(
         .await?;
     let policy = content
         .and_then(|c| serde_json::from_str::<SheetContent>(&c).ok())
-        .map(|sheet| sheet.attention_policy);
-    let rendered = templates::acknowledgement(
-        &number,
-        &subject,
-        service.as_deref(),
-        policy.as_deref(),
-        missing,
-    );
+        .map(|sheet| sheet.attention_policy)
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| templates::POLICY_PENDING.to_string());
+    let topic = if missing.is_empty() {
+        "acknowledgement"
+    } else {
+        "missing_requirements"
+    };
+    let rendered = mail_templates::render_in_tx(
+        tx,
+        topic,
+        &json!({
+            "number": number, "request_subject": subject, "service": service,
+            "attention_policy": policy, "missing_requirements": missing,
+        }),
+    )
+    .await?;
     let sender = sender_in_tx(tx).await?;
     let message_id = new_message_id("ack", &number, &sender.domain);
     let mut headers = json!({ "Auto-Submitted": "auto-generated" });
@@ -127,11 +136,6 @@ pub async fn enqueue_acknowledgement(
             "References": format!("<{parent}>"),
         });
     }
-    let topic = if missing.is_empty() {
-        "acknowledgement"
-    } else {
-        "missing_requirements"
-    };
     outbox::enqueue(
         tx,
         outbox::NewMessage {
@@ -140,7 +144,7 @@ pub async fn enqueue_acknowledgement(
             recipient: reply.recipient,
             subject: &rendered.subject,
             body_text: &rendered.text,
-            body_html: None,
+            body_html: Some(&rendered.html),
             headers,
             message_id: &message_id,
         },
@@ -328,7 +332,15 @@ pub async fn enqueue_status_change(
     let Some((number, Some(email))) = row else {
         return Ok(None);
     };
-    let rendered = templates::status_changed(&number, from_label, to_label, note);
+    let rendered = mail_templates::render_in_tx(
+        tx,
+        "status_changed",
+        &json!({
+            "number": number, "from_status": from_label, "to_status": to_label,
+            "note": note.filter(|n| !n.trim().is_empty()),
+        }),
+    )
+    .await?;
     let sender = sender_in_tx(tx).await?;
     let message_id = new_message_id("status", &number, &sender.domain);
     outbox::enqueue(
@@ -339,7 +351,7 @@ pub async fn enqueue_status_change(
             recipient: email.trim(),
             subject: &rendered.subject,
             body_text: &rendered.text,
-            body_html: None,
+            body_html: Some(&rendered.html),
             headers: json!({ "Auto-Submitted": "auto-generated" }),
             message_id: &message_id,
         },

@@ -15,7 +15,7 @@ use crate::helpers::TestApp;
 /// The end-to-end tests share one set of ports; they run one at a time.
 pub(crate) static MAIL_SERVERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn policy() -> InboundPolicy {
+pub(crate) fn policy() -> InboundPolicy {
     InboundPolicy {
         own_address: "crm@ventanilla.test".into(),
         max_attachment_bytes: 64 * 1024,
@@ -393,10 +393,12 @@ async fn a_phone_request_is_acknowledged_with_its_number_and_attention_policy_l6
 
 pub(crate) struct Servers {
     root: PathBuf,
-    smtp: u16,
+    pub(crate) smtp: u16,
     pub(crate) submission: u16,
-    imap: u16,
-    ports: [u16; 5],
+    pub(crate) imap: u16,
+    /// IMAP with implicit TLS.
+    pub(crate) imaps: u16,
+    ports: [u16; 6],
     pub(crate) ca: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -405,7 +407,7 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/mail-test-servers.sh")
 }
 
-fn run_script(args: &[&str], ports: [u16; 5]) -> String {
+fn run_script(args: &[&str], ports: [u16; 6]) -> String {
     let out = std::process::Command::new(script())
         .args(args)
         .env("MAIL_SMTP_PORT", ports[0].to_string())
@@ -413,6 +415,7 @@ fn run_script(args: &[&str], ports: [u16; 5]) -> String {
         .env("MAIL_IMAP_PORT", ports[2].to_string())
         .env("MAIL_LMTP_PORT", ports[3].to_string())
         .env("MAIL_AUTH_PORT", ports[4].to_string())
+        .env("MAIL_IMAPS_PORT", ports[5].to_string())
         .output()
         .expect("run scripts/mail-test-servers.sh");
     assert!(
@@ -427,7 +430,7 @@ impl Servers {
     pub(crate) fn start(base: u16) -> Servers {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("mail");
-        let ports = [base, base + 1, base + 2, base + 3, base + 4];
+        let ports = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
         run_script(&["start", root.to_str().expect("utf-8 path")], ports);
         Servers {
             ca: root.join("cert.pem"),
@@ -435,17 +438,30 @@ impl Servers {
             smtp: ports[0],
             submission: ports[1],
             imap: ports[2],
+            imaps: ports[5],
             ports,
             _dir: dir,
         }
     }
-    fn stop(&self) {
+    pub(crate) fn stop(&self) {
         run_script(&["stop", self.root.to_str().expect("path")], self.ports);
     }
     fn restart(&self) {
         run_script(&["start", self.root.to_str().expect("path")], self.ports);
     }
-    fn imap(&self, user: &str) -> ServerConfig {
+    /// crm on the submission port: STARTTLS and AUTH, verified against the test CA.
+    pub(crate) fn submission_as_crm(&self) -> ServerConfig {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: self.submission,
+            security: Security::Starttls,
+            user: Some("crm@ventanilla.test".into()),
+            password: Some("secreto".into()),
+            ca_file: Some(self.ca.clone()),
+        }
+    }
+
+    pub(crate) fn imap(&self, user: &str) -> ServerConfig {
         ServerConfig {
             host: "127.0.0.1".into(),
             port: self.imap,
@@ -466,7 +482,7 @@ impl Drop for Servers {
 }
 
 /// ana (or anyone) sends a message to crm through the no-AUTH port.
-async fn send_plain(port: u16, raw: &[u8], from: &str, to: &str) {
+pub(crate) async fn send_plain(port: u16, raw: &[u8], from: &str, to: &str) {
     use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, address::Envelope};
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
         .port(port)
@@ -570,18 +586,8 @@ async fn mail_end_to_end_request_acknowledgement_reply_outage_and_crash() {
     set_email(&app, ana, "ana@ventanilla.test").await;
 
     // Outbound: the submission port with STARTTLS and AUTH, verified against the test CA.
-    let mut worker = mail::outbound::Worker::new(
-        app.db.clone(),
-        &ServerConfig {
-            host: "127.0.0.1".into(),
-            port: servers.submission,
-            security: Security::Starttls,
-            user: Some("crm@ventanilla.test".into()),
-            password: Some("secreto".into()),
-            ca_file: Some(servers.ca.clone()),
-        },
-    )
-    .expect("SMTP transport");
+    let mut worker = mail::outbound::Worker::new(app.db.clone(), &servers.submission_as_crm())
+        .expect("SMTP transport");
     worker.backoff_base_ms = 500;
     let worker_task = tokio::spawn(worker.run());
     let fetcher = mail::imap::Fetcher::new(

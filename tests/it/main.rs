@@ -8,6 +8,8 @@ mod bench;
 mod browser;
 mod catalogue;
 mod mail;
+mod mail_ops;
+mod mail_templates;
 mod numbering;
 mod pages;
 // --- pages (request flow) ---

@@ -1010,6 +1010,83 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("complaint_source_email", "Correo electrónico", "E-mail"),
     ("complaint_source_phone", "Teléfono", "Phone"),
     ("complaint_source_in_person", "En persona", "In person"),
+    // --- mail ---
+    (
+        "nav_mail_templates",
+        "Plantillas de correo",
+        "Mail templates",
+    ),
+    (
+        "mail_templates_title",
+        "Plantillas de correo",
+        "Mail templates",
+    ),
+    (
+        "mail_templates_intro",
+        "Textos de los correos que envía la mesa de servicios, en texto plano y HTML. Sin cambios se usa el texto predeterminado.",
+        "Texts of the mails the service desk sends, in plain text and HTML. Unchanged ones use the default text.",
+    ),
+    ("mail_templates_kind", "Tipo de correo", "Kind of mail"),
+    ("mail_templates_state", "Estado", "State"),
+    ("mail_templates_changed", "Último cambio", "Last change"),
+    ("mail_templates_customized", "Modificada", "Customised"),
+    ("mail_templates_default", "Predeterminada", "Default"),
+    (
+        "mail_templates_back",
+        "Volver a las plantillas",
+        "Back to the templates",
+    ),
+    (
+        "mail_templates_variables",
+        "Variables disponibles",
+        "Available variables",
+    ),
+    (
+        "mail_templates_variables_hint",
+        "Escriba una variable entre llaves dobles; en el HTML su valor se escapa.",
+        "Write a variable between double braces; in the HTML its value is escaped.",
+    ),
+    ("mail_templates_subject", "Asunto", "Subject"),
+    (
+        "mail_templates_subject_hint",
+        "El número de la solicitud se agrega entre corchetes al inicio del asunto.",
+        "The request number is added in brackets at the start of the subject.",
+    ),
+    ("mail_templates_text", "Texto plano", "Plain text"),
+    ("mail_templates_html", "HTML", "HTML"),
+    ("mail_templates_save", "Guardar", "Save"),
+    ("mail_templates_preview", "Vista previa", "Preview"),
+    (
+        "mail_templates_reset",
+        "Restablecer predeterminada",
+        "Reset to default",
+    ),
+    (
+        "mail_templates_preview_heading",
+        "Vista previa con datos de ejemplo",
+        "Preview with sample data",
+    ),
+    (
+        "mail_templates_versions",
+        "Versiones anteriores",
+        "Earlier versions",
+    ),
+    ("mail_templates_action", "Acción", "Action"),
+    (
+        "mail_templates_no_versions",
+        "Sin cambios todavía.",
+        "No changes yet.",
+    ),
+    (
+        "mail_templates_saved",
+        "Plantilla guardada.",
+        "Template saved.",
+    ),
+    (
+        "mail_templates_was_reset",
+        "Se restableció la plantilla predeterminada.",
+        "The default template was restored.",
+    ),
 ];
 
 static ES: LazyLock<BTreeMap<&'static str, &'static str>> =

@@ -16,6 +16,7 @@ mod complaints;
 mod auth;
 mod browse;
 pub mod i18n;
+mod mail_templates;
 mod reports;
 mod request;
 mod script;
@@ -80,6 +81,11 @@ pub fn router() -> Router<AppState> {
             get(request::download),
         )
         // --- end pages ---
+        .route("/admin/mail/templates", get(mail_templates::list))
+        .route(
+            "/admin/mail/templates/{key}",
+            get(mail_templates::edit).post(mail_templates::submit),
+        )
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         // --- admin ---
@@ -125,8 +131,11 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/requester_history.html"),
         ),
     ];
-    // --- admin: the administrator's templates ---
-    for (name, source) in files.into_iter().chain(admin::TEMPLATES) {
+    for (name, source) in files
+        .into_iter()
+        .chain(admin::TEMPLATES)
+        .chain(mail_templates::TEMPLATES)
+    {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a bug caught by the tests that render every page.
             tracing::error!(template = name, error = %e, "template does not compile");
@@ -327,6 +336,9 @@ impl Page {
         }
         if admin::shows_admin(role) {
             item("/admin", "nav_admin");
+        }
+        if allows(role, Action::ManageMail) {
+            item("/admin/mail/templates", "nav_mail_templates");
         }
         let mut ctx = base_context(self.lang, &self.csrf, &self.path);
         ctx.insert(
