@@ -1,5 +1,5 @@
 //! Full-text search over requests: number, subject, description, comments and requester's name,
-//! accent- and case-insensitive, in Spanish. `request_search` holds one folded document per
+//! accent- and case-insensitive, in Spanish (whole words; singular and plural alike). `request_search` holds one folded document per
 //! request, written in the transaction of every change it reflects; SQLite indexes it with FTS5
 //! (`request_search_fts`), PostgreSQL with a GIN index over a Spanish `tsvector` (migration 9).
 
@@ -81,32 +81,41 @@ fn comment_body(payload: &str) -> Option<String> {
 }
 
 /// The words of a query as the index stores them: each whitespace-separated word folded into
-/// its tokens (`SS-2026-000123` gives three, to be matched as a phrase), a plural `s` dropped
-/// from the last token because every word is matched as a prefix ("impresoras" finds
-/// "impresora"). Empty when nothing searchable was typed.
+/// its tokens (`SS-2026-000123` gives three, to be matched as a phrase). Empty when nothing
+/// searchable was typed.
 pub fn query_words(text: &str) -> Vec<Vec<String>> {
     text.split_whitespace()
         .map(|word| {
-            let mut tokens: Vec<String> = fold_for_search(word)
+            fold_for_search(word)
                 .split_whitespace()
                 .map(String::from)
-                .collect();
-            if let Some(last) = tokens.last_mut()
-                && last.chars().count() > 3
-                && last.ends_with('s')
-            {
-                last.pop();
-            }
-            tokens
+                .collect::<Vec<_>>()
         })
         .filter(|tokens| !tokens.is_empty())
         .take(MAX_WORDS)
         .collect()
 }
 
-/// The engine's match expression for `text`: every word must appear (as a prefix), in the
-/// request's text and, when `with_requester`, also in the requester's name. `None` when the
-/// text has nothing searchable.
+/// A word and its Spanish singular and plural forms (`red`, `redes`; `equipos`, `equipo`), for
+/// SQLite, which does not stem. Whole words, not prefixes: a prefix must merge the postings of
+/// every word it begins, which at a million requests costs tens of milliseconds per word.
+fn number_forms(word: &str) -> Vec<String> {
+    let mut forms = vec![word.to_string(), format!("{word}s"), format!("{word}es")];
+    if word.chars().count() > 3 {
+        if let Some(stem) = word.strip_suffix("es") {
+            forms.push(stem.to_string());
+        }
+        if let Some(stem) = word.strip_suffix('s') {
+            forms.push(stem.to_string());
+        }
+    }
+    forms.dedup();
+    forms
+}
+
+/// The engine's match expression for `text`: every word must appear, in the request's text and,
+/// when `with_requester`, also in the requester's name. `None` when the text has nothing
+/// searchable.
 pub fn match_expression(engine: Engine, text: &str, with_requester: bool) -> Option<String> {
     let words = query_words(text);
     if words.is_empty() {
@@ -115,24 +124,38 @@ pub fn match_expression(engine: Engine, text: &str, with_requester: bool) -> Opt
     // Tokens are letters and digits only (folded), so nothing in them is query syntax.
     Some(match engine {
         Engine::Sqlite => {
-            let phrases: Vec<String> = words
+            let terms: Vec<String> = words
                 .iter()
-                .map(|tokens| format!("\"{}\"*", tokens.join(" ")))
+                .map(|tokens| match tokens.as_slice() {
+                    [word] => {
+                        let forms: Vec<String> = number_forms(word)
+                            .iter()
+                            .map(|f| format!("\"{f}\""))
+                            .collect();
+                        format!("({})", forms.join(" OR "))
+                    }
+                    phrase => format!("\"{}\"", phrase.join(" ")),
+                })
                 .collect();
-            let all = phrases.join(" AND ");
+            let all = terms.join(" AND ");
             if with_requester {
                 all
             } else {
                 format!("{{document}} : ({all})")
             }
         }
+        // The Spanish stemmer already brings singular and plural together.
         Engine::Postgres => {
-            let weight = if with_requester { "" } else { "B" };
-            let phrases: Vec<String> = words
+            let weight = if with_requester { "" } else { ":B" };
+            let terms: Vec<String> = words
                 .iter()
-                .map(|tokens| format!("({}:*{weight})", tokens.join(" <-> ")))
+                .map(|tokens| {
+                    let phrase: Vec<String> =
+                        tokens.iter().map(|t| format!("{t}{weight}")).collect();
+                    format!("({})", phrase.join(" <-> "))
+                })
                 .collect();
-            phrases.join(" & ")
+            terms.join(" & ")
         }
     })
 }
@@ -142,11 +165,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_request_number_is_one_phrase_and_plurals_match_the_singular() {
+    fn a_request_number_is_one_phrase() {
         assert_eq!(
             query_words("SS-2026-000123 Impresoras"),
-            vec![vec!["ss", "2026", "000123"], vec!["impresora"]]
+            vec![vec!["ss", "2026", "000123"], vec!["impresoras"]]
         );
+        assert_eq!(
+            match_expression(Engine::Sqlite, "SS-2026-000123", true).unwrap(),
+            "\"ss 2026 000123\""
+        );
+    }
+
+    #[test]
+    fn singular_and_plural_find_each_other_on_sqlite() {
+        assert_eq!(
+            number_forms("impresoras"),
+            vec!["impresoras", "impresorass", "impresorases", "impresora"]
+        );
+        assert!(number_forms("redes").contains(&"red".to_string()));
+        assert!(number_forms("red").contains(&"redes".to_string()));
+        assert!(number_forms("equipo").contains(&"equipos".to_string()));
+        assert_eq!(number_forms("gas"), vec!["gas", "gass", "gases"]);
     }
 
     #[test]
@@ -157,21 +196,25 @@ mod tests {
 
     #[test]
     fn query_syntax_typed_by_a_person_is_only_text() {
-        let sqlite = match_expression(Engine::Sqlite, "correo\" OR * NEAR(", true).unwrap();
-        assert_eq!(sqlite, "\"correo\"* AND \"or\"* AND \"near\"*");
+        let sqlite = match_expression(Engine::Sqlite, "vpn\" OR * NEAR(", true).unwrap();
+        assert_eq!(
+            sqlite,
+            "(\"vpn\" OR \"vpns\" OR \"vpnes\") AND (\"or\" OR \"ors\" OR \"ores\") \
+             AND (\"near\" OR \"nears\" OR \"neares\")"
+        );
         let pg = match_expression(Engine::Postgres, "a&b | !c:*", true).unwrap();
-        assert_eq!(pg, "(a <-> b:*) & (c:*)");
+        assert_eq!(pg, "(a <-> b) & (c)");
     }
 
     #[test]
     fn without_personal_data_the_requester_name_is_not_searched() {
         assert_eq!(
             match_expression(Engine::Sqlite, "Núñez", false).unwrap(),
-            "{document} : (\"nunez\"*)"
+            "{document} : ((\"nunez\" OR \"nunezs\" OR \"nunezes\"))"
         );
         assert_eq!(
             match_expression(Engine::Postgres, "Núñez", false).unwrap(),
-            "(nunez:*B)"
+            "(nunez:B)"
         );
     }
 
