@@ -5,13 +5,17 @@
 CREATE TABLE request_search (
     request_id BIGINT PRIMARY KEY REFERENCES requests (id),
     document TEXT NOT NULL,
-    requester TEXT NOT NULL
+    requester TEXT NOT NULL,
+    -- PostgreSQL only (SQLite's FTS5 keeps its own index): stored, so that a plan that filters
+    -- rows newest first computes no vector (an index over the expression recomputed it for every
+    -- row looked at: 0.6 s for a common word).
+    vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('spanish'::regconfig, document), 'B')
+        || setweight(to_tsvector('spanish'::regconfig, requester), 'A')
+    ) STORED
 );
 
-CREATE INDEX request_search_vector ON request_search USING gin ((
-    setweight(to_tsvector('spanish'::regconfig, document), 'B')
-    || setweight(to_tsvector('spanish'::regconfig, requester), 'A')
-));
+CREATE INDEX request_search_vector ON request_search USING gin (vector);
 
 -- Requests registered before this migration, folded as the application folds.
 INSERT INTO request_search (request_id, document, requester)
