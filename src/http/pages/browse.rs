@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ventanilla_domain::catalogue::Eligibility;
 use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
 use ventanilla_domain::lifecycle::Status;
-use ventanilla_domain::permissions::{Action, Role, allows};
+use ventanilla_domain::permissions::{Action, Role, allows, sees_requester_name};
 
 use super::i18n::{self, Lang};
 use super::{Page, PageError, PageResult, local_time, render};
@@ -50,11 +50,6 @@ pub fn rows(lang: Lang, items: &[RequestSummary], show_names: bool) -> Vec<Row> 
             updated: local_time(s.updated_at),
         })
         .collect()
-}
-
-/// Engineers see names to contact the person; the administrator keeps the catalogue only.
-pub fn shows_names(role: Role) -> bool {
-    ventanilla_domain::permissions::sees_requester_name(role)
 }
 
 #[derive(Serialize)]
@@ -141,7 +136,7 @@ async fn queue(
         id,
         title: i18n::text(page.lang, &format!("queue_{id}")),
         count,
-        rows: rows(page.lang, &items, shows_names(page.staff.role)),
+        rows: rows(page.lang, &items, sees_requester_name(page.staff.role)),
         sla_rows: None,
     })
 }
@@ -254,7 +249,7 @@ pub async fn search(
     let found = if searched {
         let text_filter = (!text.trim().is_empty()).then(|| TextFilter {
             text: text.clone(),
-            with_requester: shows_names(page.staff.role),
+            with_requester: sees_requester_name(page.staff.role),
         });
         requests::list(
             &state.db,
@@ -295,7 +290,11 @@ pub async fn search(
     ctx.insert("areas", minijinja::Value::from_serialize(&areas));
     ctx.insert(
         "rows",
-        minijinja::Value::from_serialize(rows(page.lang, &found, shows_names(page.staff.role))),
+        minijinja::Value::from_serialize(rows(
+            page.lang,
+            &found,
+            sees_requester_name(page.staff.role),
+        )),
     );
     Ok(render(StatusCode::OK, "search.html", ctx.into()))
 }

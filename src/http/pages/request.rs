@@ -10,7 +10,6 @@ use ventanilla_domain::ids::{AreaId, ServiceId, StaffId};
 use ventanilla_domain::lifecycle::{RequestFacts, Status, Step, next_status};
 use ventanilla_domain::permissions::{Action, Role, allows};
 
-use super::browse::shows_names;
 use super::i18n;
 use super::upload::MultipartForm;
 use super::{
@@ -24,6 +23,7 @@ use crate::http::api::followup::escalate_request;
 use crate::http::api::requests::attachment_download;
 use crate::http::api::service_levels::{ServiceLevelView, service_level_view};
 use crate::state::AppState;
+use ventanilla_domain::permissions::sees_requester_name;
 
 /// The steps offered on the page, in the order of the procedure. `register` (from the intake
 /// queue) is done with the script, not here.
@@ -331,7 +331,7 @@ async fn page_for(
     ctx.insert("assignee", s.assignee_name.clone().into());
     ctx.insert("channel", s.channel.label_es().into());
     ctx.insert("received", local_time(s.received_at).into());
-    if shows_names(page.staff.role) {
+    if sees_requester_name(page.staff.role) {
         ctx.insert("requester", s.requester_name.clone().into());
     }
     if allows(page.staff.role, Action::ViewPersonalData) {
