@@ -1075,10 +1075,8 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
             }
             Engine::Postgres => {
                 search_join = " JOIN request_search f ON f.request_id = q.id";
-                conditions.push(format!(
-                    "{} @@ to_tsquery('spanish'::regconfig, ${{text}})",
-                    super::search::PG_VECTOR
-                ));
+                // `vector`: the stored column under the GIN index of migration 9.
+                conditions.push("f.vector @@ to_tsquery('spanish'::regconfig, ${text})".into());
             }
         }
     }

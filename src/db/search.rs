@@ -12,10 +12,6 @@ use crate::error::AppResult;
 /// The most query words looked at; more narrow nothing down in practice.
 const MAX_WORDS: usize = 8;
 
-/// The PostgreSQL column the GIN index of migration 9 is built on (stored, generated from the
-/// document and the requester's name).
-pub const PG_VECTOR: &str = "f.vector";
-
 /// Rewrites the search document of one request from what is stored now.
 pub(crate) async fn index_request(tx: &mut AnyConnection, request_id: i64) -> AppResult<()> {
     let (number, subject, description, requester): (String, String, String, Option<String>) =
