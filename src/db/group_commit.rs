@@ -2,27 +2,27 @@
 //!
 //! SQLite has one writer and `synchronous=FULL` makes every commit wait for the disk (an fsync,
 //! about a millisecond here), which caps single-request commits at the disk's fsync rate. A
-//! single task takes every pending registration from a queue, runs each in its own savepoint of
-//! one transaction and commits them together; each caller gets its number only after that
-//! commit is on disk, so the durability promise is unchanged. A registration that fails rolls
-//! back its savepoint alone (and with it its counter bump, so numbers stay gap-free); if the
-//! commit itself fails, every caller of the group gets the error.
+//! single task takes every pending registration from a queue, writes them all as one batch
+//! (`registration::register`: a few multi-row statements) and commits them together; each
+//! caller gets its number only after that commit is on disk, so the durability promise is
+//! unchanged. A registration refused by a rule writes nothing and gets its error. If a
+//! statement of the batch fails, its savepoint is rolled back and each registration is written
+//! again alone in its own savepoint, so one bad registration cannot sink the others (and a
+//! rolled-back one takes its counter bump with it: numbers stay gap-free). If the commit itself
+//! fails, every caller of the group gets the error.
 
 use sqlx::{Acquire, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 use ventanilla_domain::identifiers::RequestNumber;
-use ventanilla_domain::lifecycle::Actor;
 
-use super::requests::{NewRequest, create_in};
+use super::registration::{Registration, register};
 use crate::error::{AppError, AppResult};
 
 /// At most this many registrations share one commit.
 const MAX_GROUP: usize = 256;
 
 struct Job {
-    new: NewRequest,
-    actor: Actor,
-    now_ms: i64,
+    registration: Registration,
     reply: oneshot::Sender<AppResult<RequestNumber>>,
 }
 
@@ -40,19 +40,12 @@ impl GroupCommit {
     }
 
     /// Registers a request; returns once its commit is durable.
-    pub async fn create(
-        &self,
-        new: NewRequest,
-        actor: Actor,
-        now_ms: i64,
-    ) -> AppResult<RequestNumber> {
+    pub async fn create(&self, registration: Registration) -> AppResult<RequestNumber> {
         let (reply, answer) = oneshot::channel();
         let stopped = || AppError::Internal(anyhow::anyhow!("the group-commit task has stopped"));
         self.queue
             .send(Job {
-                new,
-                actor,
-                now_ms,
+                registration,
                 reply,
             })
             .await
@@ -87,26 +80,26 @@ async fn commit_group(pool: &AnyPool, group: Vec<Job>) {
             return;
         }
     };
-    let mut outcomes = Vec::with_capacity(group.len());
-    for job in group {
-        let outcome = match tx.begin().await {
-            Ok(mut savepoint) => {
-                match create_in(&mut savepoint, job.new, job.actor, job.now_ms).await {
-                    Ok(number) => savepoint
-                        .commit()
-                        .await
-                        .map(|()| number)
-                        .map_err(AppError::from),
-                    Err(e) => {
-                        let _ = savepoint.rollback().await;
-                        Err(e)
-                    }
-                }
+    let (registrations, replies): (Vec<Registration>, Vec<_>) =
+        group.into_iter().map(|j| (j.registration, j.reply)).unzip();
+    let outcomes = match register_in_savepoint(&mut tx, &registrations).await {
+        Ok(outcomes) => outcomes,
+        Err(_) => {
+            let mut outcomes = Vec::with_capacity(registrations.len());
+            for registration in &registrations {
+                let alone = register_in_savepoint(&mut tx, std::slice::from_ref(registration))
+                    .await
+                    .and_then(|mut answers| {
+                        answers.pop().ok_or_else(|| {
+                            AppError::Internal(anyhow::anyhow!("no registration answer"))
+                        })
+                    });
+                outcomes.push(alone.and_then(|answer| answer));
             }
-            Err(e) => Err(AppError::from(e)),
-        };
-        outcomes.push((job.reply, outcome));
-    }
+            outcomes
+        }
+    };
+    let outcomes: Vec<_> = replies.into_iter().zip(outcomes).collect();
     match tx.commit().await {
         Ok(()) => {
             for (reply, outcome) in outcomes {
@@ -120,6 +113,24 @@ async fn commit_group(pool: &AnyPool, group: Vec<Job>) {
                     "commit failed: {message}"
                 ))));
             }
+        }
+    }
+}
+
+/// Registers `batch` in a savepoint: kept when every statement succeeded, rolled back otherwise.
+async fn register_in_savepoint(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    batch: &[Registration],
+) -> AppResult<Vec<AppResult<RequestNumber>>> {
+    let mut savepoint = tx.begin().await?;
+    match register(&mut savepoint, batch).await {
+        Ok(answers) => {
+            savepoint.commit().await?;
+            Ok(answers)
+        }
+        Err(e) => {
+            let _ = savepoint.rollback().await;
+            Err(e)
         }
     }
 }

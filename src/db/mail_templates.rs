@@ -242,27 +242,90 @@ pub async fn render_in_tx(
     key: &str,
     context: &Value,
 ) -> AppResult<Rendered> {
-    let kind = kind_of(key)?;
-    if let Some(s) = stored(conn, key).await? {
-        let source = Source {
+    let template = Loaded::read(conn, key).await?;
+    template.renderer()?.render(context)
+}
+
+/// The template of one kind as it will render: the administrator's version, if any, with the
+/// built-in default to fall back on.
+pub struct Loaded {
+    kind: &'static Kind,
+    stored: Option<Source>,
+    default: Source,
+}
+
+impl Loaded {
+    pub async fn read(conn: &mut AnyConnection, key: &str) -> AppResult<Loaded> {
+        let kind = kind_of(key)?;
+        let stored = stored(conn, key).await?.map(|s| Source {
             subject: s.subject,
             body_text: s.body_text,
             body_html: s.body_html,
-        };
-        match templates::render(kind, &source, context) {
-            Ok(rendered) => return Ok(rendered),
-            Err(e) => tracing::error!(
-                template = key,
-                field = e.field,
-                alert = "mail_template_failed",
-                "a stored mail template failed; the default was used"
-            ),
-        }
+        });
+        Ok(Loaded {
+            kind,
+            stored,
+            default: kind.default_source(),
+        })
     }
-    templates::render_default(kind, context).map_err(|e| {
-        AppError::from(anyhow::anyhow!(
-            "the default mail template {key} failed: {}",
-            e.detail
-        ))
-    })
+
+    /// Parses the templates once, for any number of messages.
+    pub fn renderer(&self) -> AppResult<Renderer<'_>> {
+        let default = templates::Compiled::new(self.kind, &self.default).map_err(|e| {
+            AppError::from(anyhow::anyhow!(
+                "the default mail template {} failed: {}",
+                self.kind.key,
+                e.detail
+            ))
+        })?;
+        let stored = self.stored.as_ref().and_then(|source| {
+            match templates::Compiled::new(self.kind, source) {
+                Ok(compiled) => Some(compiled),
+                Err(e) => {
+                    stored_template_failed(self.kind.key, e.field);
+                    None
+                }
+            }
+        });
+        Ok(Renderer {
+            key: self.kind.key,
+            stored,
+            default,
+        })
+    }
+}
+
+/// Renders messages with a parsed template; a stored template that fails on some values falls
+/// back to the default for that message (and raises the alert).
+pub struct Renderer<'s> {
+    key: &'static str,
+    stored: Option<templates::Compiled<'s>>,
+    default: templates::Compiled<'s>,
+}
+
+impl Renderer<'_> {
+    pub fn render(&self, context: &Value) -> AppResult<Rendered> {
+        if let Some(stored) = &self.stored {
+            match stored.render(context) {
+                Ok(rendered) => return Ok(rendered),
+                Err(e) => stored_template_failed(self.key, e.field),
+            }
+        }
+        self.default.render(context).map_err(|e| {
+            AppError::from(anyhow::anyhow!(
+                "the default mail template {} failed: {}",
+                self.key,
+                e.detail
+            ))
+        })
+    }
+}
+
+fn stored_template_failed(key: &str, field: &str) {
+    tracing::error!(
+        template = key,
+        field,
+        alert = "mail_template_failed",
+        "a stored mail template failed; the default was used"
+    );
 }

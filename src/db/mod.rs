@@ -17,6 +17,7 @@ pub mod group_commit;
 pub mod mail_templates;
 pub mod migrations;
 pub mod outbox;
+pub mod registration;
 pub mod reports;
 pub mod requesters;
 pub mod requests;
@@ -71,8 +72,12 @@ impl Db {
                     format!("{url}?mode=rwc")
                 };
                 let options = AnyConnectOptions::from_str(&url)?;
-                let write = sqlite_pool(1).connect_with(options.clone()).await?;
-                let read = sqlite_pool(8).connect_with(options).await?;
+                // The writer keeps its savepoint journal in memory: on disk it cost a write
+                // system call per page a registration touched (docs/PERFORMANCE.md).
+                let write = sqlite_pool(1, "PRAGMA temp_store = MEMORY;")
+                    .connect_with(options.clone())
+                    .await?;
+                let read = sqlite_pool(8, "").connect_with(options).await?;
                 let group_commit = Some(group_commit::GroupCommit::start(write.clone()));
                 Db {
                     engine,
@@ -131,20 +136,75 @@ impl Db {
     }
 }
 
-fn sqlite_pool(max: u32) -> AnyPoolOptions {
+fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                conn.execute(
+                let pragmas = format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                )
-                .await?;
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; {extra_pragmas}"
+                );
+                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
                 Ok(())
             })
         })
+}
+
+/// Rows a multi-row statement writes at most: the statement stays far below both engines'
+/// parameter limits (32,766 on SQLite, 65,535 on PostgreSQL) with up to 30 columns.
+pub(crate) const ROWS_PER_STATEMENT: usize = 256;
+
+/// Splits `len` rows into slices of 256, 128, …, 2 or 1 rows. Each size is its own statement
+/// text, and a connection keeps prepared statements by text: with sizes from a short list they
+/// stay prepared (preparing one with hundreds of parameters costs as much as running it).
+pub(crate) fn row_slices(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        let left = len - start;
+        if left == 0 {
+            return None;
+        }
+        let size = 1 << left.min(ROWS_PER_STATEMENT).ilog2();
+        let range = start..start + size;
+        start += size;
+        Some(range)
+    })
+}
+
+/// `($1, $2, …, $c<tail>), ($c+1, …)`: the VALUES list of a multi-row statement of `rows` rows
+/// of `columns` parameters each; `tail` is constant SQL appended inside every row. SQLite gets
+/// anonymous `?` parameters: it looks a numbered one up by a linear search, once when preparing
+/// and once when binding, which is quadratic in a statement with thousands of them.
+pub(crate) fn value_rows(
+    conn: &sqlx::AnyConnection,
+    rows: usize,
+    columns: usize,
+    tail: &str,
+) -> String {
+    let anonymous = conn.backend_name() == "SQLite";
+    let mut sql = String::with_capacity(rows * (columns * 5 + tail.len() + 4));
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&(row * columns + column + 1).to_string());
+            }
+        }
+        sql.push_str(tail);
+        sql.push(')');
+    }
+    sql
 }
 
 /// A database URL without its password, for messages and logs.
@@ -228,6 +288,17 @@ mod tests {
             "postgres://app:***@db:5432/v"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn rows_are_written_in_slices_of_few_sizes() {
+        let sizes = |len| row_slices(len).map(|r| r.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), vec![1]);
+        assert_eq!(sizes(7), vec![4, 2, 1]);
+        assert_eq!(sizes(600), vec![256, 256, 64, 16, 8]);
+        let covered: Vec<usize> = row_slices(600).flatten().collect();
+        assert_eq!(covered, (0..600).collect::<Vec<_>>());
     }
 
     #[test]

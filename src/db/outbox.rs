@@ -55,22 +55,46 @@ pub async fn enqueue(
     message: NewMessage<'_>,
     now_ms: i64,
 ) -> AppResult<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO outbox (topic, request_id, recipient, subject, body_text, body_html, headers,
-            message_id, status, attempts, next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) RETURNING id",
-    )
-    .bind(message.topic)
-    .bind(message.request_id)
-    .bind(message.recipient)
-    .bind(message.subject)
-    .bind(message.body_text)
-    .bind(message.body_html)
-    .bind(message.headers.to_string())
-    .bind(message.message_id)
-    .bind(now_ms)
-    .fetch_one(&mut *tx)
-    .await?)
+    let ids = enqueue_many(tx, &[message], now_ms).await?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the outbox returned no id").into())
+}
+
+/// Writes messages inside the caller's transaction, a few hundred per statement; returns their
+/// ids (in no particular order when there are several).
+pub async fn enqueue_many(
+    tx: &mut AnyConnection,
+    messages: &[NewMessage<'_>],
+    now_ms: i64,
+) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(messages.len());
+    for range in super::row_slices(messages.len()) {
+        let chunk = &messages[range];
+        let sql = format!(
+            "INSERT INTO outbox (topic, request_id, recipient, subject, body_text, body_html,
+                headers, message_id, next_attempt_at, created_at, status, attempts)
+             VALUES {} RETURNING id",
+            super::value_rows(tx, chunk.len(), 10, ", 'pending', 0")
+        );
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            query = query
+                .bind(m.topic)
+                .bind(m.request_id)
+                .bind(m.recipient)
+                .bind(m.subject)
+                .bind(m.body_text)
+                .bind(m.body_html)
+                .bind(m.headers.to_string())
+                .bind(m.message_id)
+                .bind(now_ms)
+                .bind(now_ms);
+        }
+        let chunk_ids: Vec<i64> = query.fetch_all(&mut *tx).await?;
+        ids.extend(chunk_ids);
+    }
+    Ok(ids)
 }
 
 /// Claims up to `limit` due messages for `owner` until `now + lease_ms`.

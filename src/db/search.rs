@@ -29,17 +29,63 @@ pub(crate) async fn index_request(tx: &mut AnyConnection, request_id: i64) -> Ap
     .fetch_all(&mut *tx)
     .await?;
     let comments: Vec<String> = payloads.iter().filter_map(|p| comment_body(p)).collect();
-    let document = document(&number, &subject, &description, &comments);
-    sqlx::query(
-        "INSERT INTO request_search (request_id, document, requester) VALUES ($1, $2, $3)
-         ON CONFLICT (request_id) DO UPDATE SET document = excluded.document,
-            requester = excluded.requester",
-    )
-    .bind(request_id)
-    .bind(document)
-    .bind(fold_for_search(requester.as_deref().unwrap_or("")))
-    .execute(&mut *tx)
-    .await?;
+    let document = SearchDocument::new(
+        request_id,
+        &number,
+        &subject,
+        &description,
+        &comments,
+        requester.as_deref(),
+    );
+    insert_documents(tx, &[document]).await
+}
+
+/// One row of the index: the request's folded text and its requester's folded name.
+pub struct SearchDocument {
+    request_id: i64,
+    document: String,
+    requester: String,
+}
+
+impl SearchDocument {
+    pub fn new(
+        request_id: i64,
+        number: &str,
+        subject: &str,
+        description: &str,
+        comments: &[String],
+        requester: Option<&str>,
+    ) -> SearchDocument {
+        SearchDocument {
+            request_id,
+            document: document(number, subject, description, comments),
+            requester: fold_for_search(requester.unwrap_or("")),
+        }
+    }
+}
+
+/// Writes (or rewrites) index rows, a few hundred per statement.
+pub(crate) async fn insert_documents(
+    tx: &mut AnyConnection,
+    documents: &[SearchDocument],
+) -> AppResult<()> {
+    for range in super::row_slices(documents.len()) {
+        let chunk = &documents[range];
+        let sql = format!(
+            "INSERT INTO request_search (request_id, document, requester) VALUES {}
+             ON CONFLICT (request_id) DO UPDATE SET document = excluded.document,
+                requester = excluded.requester",
+            super::value_rows(tx, chunk.len(), 3, "")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in chunk {
+            query = query
+                .bind(d.request_id)
+                .bind(&d.document)
+                .bind(&d.requester);
+        }
+        query.execute(&mut *tx).await?;
+    }
     Ok(())
 }
 

@@ -390,22 +390,10 @@ pub async fn evaluate_request(
             .fetch_all(&mut *conn)
             .await?;
             let log: Vec<LogEntry> = events
-                .into_iter()
-                .map(|(at, kind, to)| LogEntry {
-                    at: from_millis(at),
-                    to_status: to.as_deref().and_then(Status::from_code),
-                    step: Step::from_code(&kind),
-                })
+                .iter()
+                .map(|(at, kind, to)| log_entry(*at, kind, to.as_deref()))
                 .collect();
-            // Stored sheets were validated, so a refused target means a corrupt row.
-            service_level::evaluate(
-                calendar,
-                from_millis(row.received_at),
-                &log,
-                targets,
-                from_millis(now_ms),
-            )
-            .map_err(internal)?
+            clocks(calendar, row.received_at, &log, targets, now_ms)?
         }
         None => Vec::new(),
     };
@@ -419,6 +407,34 @@ pub async fn evaluate_request(
         assignee_id: row.assignee_id,
         levels,
     }))
+}
+
+/// One event of the log as the clock rules read it (`kind` and `to_status` as stored).
+pub fn log_entry(at_ms: i64, kind: &str, to_status: Option<&str>) -> LogEntry {
+    LogEntry {
+        at: from_millis(at_ms),
+        to_status: to_status.and_then(Status::from_code),
+        step: Step::from_code(kind),
+    }
+}
+
+/// Both clocks of a request registered under a sheet with `targets`, at `now_ms`.
+pub fn clocks(
+    calendar: &Calendar,
+    received_at_ms: i64,
+    log: &[LogEntry],
+    targets: Targets,
+    now_ms: i64,
+) -> AppResult<Vec<TargetLevel>> {
+    // Stored sheets were validated, so a refused target means a corrupt row.
+    service_level::evaluate(
+        calendar,
+        from_millis(received_at_ms),
+        log,
+        targets,
+        from_millis(now_ms),
+    )
+    .map_err(internal)
 }
 
 /// The state shown for the request as a whole: the worst of its targets.
@@ -454,70 +470,109 @@ pub async fn recompute_in_tx(
             .bind(request_id)
             .fetch_all(&mut *conn)
             .await?;
-    let ms = |t: Timestamp| t.as_millisecond();
-    let due = |target: Target| {
-        request
-            .levels
-            .iter()
-            .find(|l| l.target == target)
-            .and_then(|l| l.deadline)
-            .map(ms)
-    };
-    // The nearest clock still running decides the queue order and the "at risk" mark.
-    let nearest = request
-        .levels
-        .iter()
-        .filter(|l| l.stopped_at.is_none() && l.state != State::Paused)
-        .filter_map(|l| l.deadline.map(|d| (d, l)))
-        .min_by_key(|(d, _)| *d);
-    let warn_percent = escalation
-        .iter()
-        .map(|l| l.level_percent)
-        .min()
-        .unwrap_or(DEFAULT_WARNING_PERCENT);
-    let (due_at, warn_at) = match nearest {
-        _ if !request.status.is_open() => (None, None),
-        Some((deadline, level)) => (
-            Some(ms(deadline)),
-            level.share_reached_at(calendar, warn_percent).map(ms),
-        ),
-        None => (Some(NO_RUNNING_DEADLINE), None),
-    };
-    let next_check = if request.status.is_open() {
-        request
-            .levels
-            .iter()
-            .filter(|l| l.stopped_at.is_none())
-            .flat_map(|l| {
-                escalation
-                    .iter()
-                    .filter(|e| {
-                        !fired
-                            .iter()
-                            .any(|(t, p)| t == l.target.code() && *p == e.level_percent)
-                    })
-                    .filter_map(|e| l.share_reached_at(calendar, e.level_percent))
-            })
-            .min()
-            .map(ms)
-    } else {
-        None
-    };
+    let columns = DeadlineColumns::compute(
+        calendar,
+        request.status,
+        &request.levels,
+        &escalation,
+        &fired,
+    );
     sqlx::query(
         "UPDATE requests SET response_due_at = $1, resolution_due_at = $2, sla_state = $3,
             sla_due_at = $4, sla_warn_at = $5, sla_next_check_at = $6
          WHERE id = $7",
     )
-    .bind(due(Target::Response))
-    .bind(due(Target::Resolution))
-    .bind(overall_state(&request.levels))
-    .bind(due_at)
-    .bind(warn_at)
-    .bind(next_check)
+    .bind(columns.response_due_at)
+    .bind(columns.resolution_due_at)
+    .bind(columns.sla_state)
+    .bind(columns.sla_due_at)
+    .bind(columns.sla_warn_at)
+    .bind(columns.sla_next_check_at)
     .bind(request_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The deadline columns of `requests`: the copy of the clocks that queues sort and filter on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineColumns {
+    pub response_due_at: Option<i64>,
+    pub resolution_due_at: Option<i64>,
+    pub sla_state: &'static str,
+    /// The nearest running deadline (the queue order); after every deadline when none runs.
+    pub sla_due_at: Option<i64>,
+    /// When that clock reaches the first warning level ("at risk").
+    pub sla_warn_at: Option<i64>,
+    /// When the monitor must look again: the next escalation level not yet fired.
+    pub sla_next_check_at: Option<i64>,
+}
+
+impl DeadlineColumns {
+    /// The columns for a request in `status` whose clocks are `levels`; `fired` holds the
+    /// (target, level) alerts already sent, which the monitor need not look at again.
+    pub fn compute(
+        calendar: &Calendar,
+        status: Status,
+        levels: &[TargetLevel],
+        escalation: &[EscalationLevel],
+        fired: &[(String, i64)],
+    ) -> DeadlineColumns {
+        let ms = |t: Timestamp| t.as_millisecond();
+        let due = |target: Target| {
+            levels
+                .iter()
+                .find(|l| l.target == target)
+                .and_then(|l| l.deadline)
+                .map(ms)
+        };
+        // The nearest clock still running decides the queue order and the "at risk" mark.
+        let nearest = levels
+            .iter()
+            .filter(|l| l.stopped_at.is_none() && l.state != State::Paused)
+            .filter_map(|l| l.deadline.map(|d| (d, l)))
+            .min_by_key(|(d, _)| *d);
+        let warn_percent = escalation
+            .iter()
+            .map(|l| l.level_percent)
+            .min()
+            .unwrap_or(DEFAULT_WARNING_PERCENT);
+        let (sla_due_at, sla_warn_at) = match nearest {
+            _ if !status.is_open() => (None, None),
+            Some((deadline, level)) => (
+                Some(ms(deadline)),
+                level.share_reached_at(calendar, warn_percent).map(ms),
+            ),
+            None => (Some(NO_RUNNING_DEADLINE), None),
+        };
+        let sla_next_check_at = if status.is_open() {
+            levels
+                .iter()
+                .filter(|l| l.stopped_at.is_none())
+                .flat_map(|l| {
+                    escalation
+                        .iter()
+                        .filter(|e| {
+                            !fired
+                                .iter()
+                                .any(|(t, p)| t == l.target.code() && *p == e.level_percent)
+                        })
+                        .filter_map(|e| l.share_reached_at(calendar, e.level_percent))
+                })
+                .min()
+                .map(ms)
+        } else {
+            None
+        };
+        DeadlineColumns {
+            response_due_at: due(Target::Response),
+            resolution_due_at: due(Target::Resolution),
+            sla_state: overall_state(levels),
+            sla_due_at,
+            sla_warn_at,
+            sla_next_check_at,
+        }
+    }
 }
 
 /// Recomputes the deadlines of the request just written, in the same transaction.

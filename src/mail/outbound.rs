@@ -53,42 +53,6 @@ pub struct ReplyTo<'a> {
     pub message_id: Option<&'a str>,
 }
 
-/// Hook of `db::requests::create`: the acknowledgement with the number and the attention policy
-/// (L6, A13), written in the request's own transaction when the requester has an e-mail.
-/// Mail-born requests are acknowledged by `inbound` instead (it threads and loop-checks).
-pub async fn acknowledge_in_tx(
-    tx: &mut AnyConnection,
-    request_id: i64,
-    missing: &[String],
-    now_ms: i64,
-) -> AppResult<Option<i64>> {
-    let row: Option<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT q.channel, q.number, r.email FROM requests q
-         LEFT JOIN requesters r ON r.id = q.requester_id WHERE q.id = $1",
-    )
-    .bind(request_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((channel, _, Some(email))) = row else {
-        return Ok(None);
-    };
-    if channel == "email" || email.trim().is_empty() {
-        return Ok(None);
-    }
-    enqueue_acknowledgement(
-        tx,
-        request_id,
-        missing,
-        ReplyTo {
-            recipient: email.trim(),
-            message_id: None,
-        },
-        now_ms,
-    )
-    .await
-    .map(Some)
-}
-
 /// Writes the acknowledgement of `request_id` to the outbox.
 pub async fn enqueue_acknowledgement(
     tx: &mut AnyConnection,
@@ -109,48 +73,136 @@ pub async fn enqueue_acknowledgement(
         .await?;
     let policy = content
         .and_then(|c| serde_json::from_str::<SheetContent>(&c).ok())
-        .map(|sheet| sheet.attention_policy)
-        .filter(|p| !p.trim().is_empty())
-        .unwrap_or_else(|| templates::POLICY_PENDING.to_string());
-    let topic = if missing.is_empty() {
-        "acknowledgement"
-    } else {
-        "missing_requirements"
-    };
-    let rendered = mail_templates::render_in_tx(
-        tx,
-        topic,
-        &json!({
-            "number": number, "request_subject": subject, "service": service,
-            "attention_policy": policy, "missing_requirements": missing,
-        }),
-    )
-    .await?;
-    let sender = sender_in_tx(tx).await?;
-    let message_id = new_message_id("ack", &number, &sender.domain);
-    let mut headers = json!({ "Auto-Submitted": "auto-generated" });
-    if let Some(parent) = reply.message_id {
-        headers = json!({
-            "Auto-Submitted": "auto-replied",
-            "In-Reply-To": format!("<{parent}>"),
-            "References": format!("<{parent}>"),
-        });
+        .map(|sheet| sheet.attention_policy);
+    let acknowledgements = Acknowledgements::read(tx).await?;
+    let message = acknowledgements.message(&AcknowledgementFacts {
+        request_id,
+        number: &number,
+        subject: &subject,
+        service: service.as_deref(),
+        attention_policy: policy.as_deref(),
+        missing,
+        reply,
+    })?;
+    let ids = outbox::enqueue_many(tx, &[message.as_new()], now_ms).await?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the outbox returned no id").into())
+}
+
+/// What one acknowledgement says (L6, A13).
+pub struct AcknowledgementFacts<'a> {
+    pub request_id: i64,
+    pub number: &'a str,
+    pub subject: &'a str,
+    pub service: Option<&'a str>,
+    /// The sheet's attention policy; a placeholder text when it has none.
+    pub attention_policy: Option<&'a str>,
+    /// Requirements still missing: the message asks for them instead.
+    pub missing: &'a [String],
+    pub reply: ReplyTo<'a>,
+}
+
+/// What the acknowledgements of one transaction share: our sender identity and the two
+/// templates, read once however many requests the transaction registers.
+pub struct Acknowledgements {
+    sender: Sender,
+    acknowledgement: mail_templates::Loaded,
+    missing_requirements: mail_templates::Loaded,
+}
+
+impl Acknowledgements {
+    pub async fn read(tx: &mut AnyConnection) -> AppResult<Acknowledgements> {
+        Ok(Acknowledgements {
+            sender: sender_in_tx(tx).await?,
+            acknowledgement: mail_templates::Loaded::read(tx, "acknowledgement").await?,
+            missing_requirements: mail_templates::Loaded::read(tx, "missing_requirements").await?,
+        })
     }
-    outbox::enqueue(
-        tx,
-        outbox::NewMessage {
+
+    /// The messages for `facts`, each rendered with its template.
+    pub fn messages(&self, facts: &[AcknowledgementFacts<'_>]) -> AppResult<Vec<OutgoingMessage>> {
+        let acknowledgement = self.acknowledgement.renderer()?;
+        let missing_requirements = self.missing_requirements.renderer()?;
+        facts
+            .iter()
+            .map(|f| {
+                let (topic, renderer) = if f.missing.is_empty() {
+                    ("acknowledgement", &acknowledgement)
+                } else {
+                    ("missing_requirements", &missing_requirements)
+                };
+                self.build(topic, renderer, f)
+            })
+            .collect()
+    }
+
+    pub fn message(&self, facts: &AcknowledgementFacts<'_>) -> AppResult<OutgoingMessage> {
+        self.messages(std::slice::from_ref(facts))?
+            .pop()
+            .ok_or_else(|| anyhow::anyhow!("no acknowledgement was rendered").into())
+    }
+
+    fn build(
+        &self,
+        topic: &'static str,
+        renderer: &mail_templates::Renderer<'_>,
+        f: &AcknowledgementFacts<'_>,
+    ) -> AppResult<OutgoingMessage> {
+        let policy = f
+            .attention_policy
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or(templates::POLICY_PENDING);
+        let rendered = renderer.render(&json!({
+            "number": f.number, "request_subject": f.subject, "service": f.service,
+            "attention_policy": policy, "missing_requirements": f.missing,
+        }))?;
+        let headers = match f.reply.message_id {
+            Some(parent) => json!({
+                "Auto-Submitted": "auto-replied",
+                "In-Reply-To": format!("<{parent}>"),
+                "References": format!("<{parent}>"),
+            }),
+            None => json!({ "Auto-Submitted": "auto-generated" }),
+        };
+        Ok(OutgoingMessage {
             topic,
-            request_id: Some(request_id),
-            recipient: reply.recipient,
-            subject: &rendered.subject,
-            body_text: &rendered.text,
-            body_html: Some(&rendered.html),
+            request_id: f.request_id,
+            recipient: f.reply.recipient.to_string(),
+            subject: rendered.subject,
+            body_text: rendered.text,
+            body_html: rendered.html,
             headers,
-            message_id: &message_id,
-        },
-        now_ms,
-    )
-    .await
+            message_id: new_message_id("ack", f.number, &self.sender.domain),
+        })
+    }
+}
+
+/// A rendered message about one request, ready for the outbox.
+pub struct OutgoingMessage {
+    pub topic: &'static str,
+    pub request_id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub headers: serde_json::Value,
+    pub message_id: String,
+}
+
+impl OutgoingMessage {
+    pub fn as_new(&self) -> outbox::NewMessage<'_> {
+        outbox::NewMessage {
+            topic: self.topic,
+            request_id: Some(self.request_id),
+            recipient: &self.recipient,
+            subject: &self.subject,
+            body_text: &self.body_text,
+            body_html: Some(&self.body_html),
+            headers: self.headers.clone(),
+            message_id: &self.message_id,
+        }
+    }
 }
 
 /// Delivers outbox rows over SMTP.

@@ -522,33 +522,52 @@ pub fn validate(kind: &Kind, source: &Source) -> Vec<TemplateError> {
 /// Renders a template with `context`; the number (when the kind has one) goes in brackets in
 /// front of the subject, which is kept to one line.
 pub fn render(kind: &Kind, source: &Source, context: &Value) -> Result<Rendered, TemplateError> {
-    let env = environment(source)?;
-    let part = |field: &'static str| {
-        env.get_template(field)
-            .and_then(|t| t.render(context))
-            .map_err(|e| TemplateError {
-                field,
-                code: "template_render",
-                detail: format!("La plantilla no se pudo aplicar: {}.", describe(&e)),
-            })
-    };
-    let subject_text = part("subject")?
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let number = context.get("number").and_then(Value::as_str);
-    let subject = match number {
-        Some(number) if kind.numbered => subject_with_number(number, &subject_text),
-        _ => subject_text,
-    };
-    Ok(Rendered {
-        subject,
-        text: part("body_text")?,
-        html: part("body_html")?,
-    })
+    Compiled::new(kind, source)?.render(context)
 }
 
-/// Renders the built-in default of a kind (always valid: the tests render every default).
+/// A template parsed once, to render many messages (a batch of registrations acknowledges
+/// each of its requests with the same template).
+pub struct Compiled<'s> {
+    kind: &'s Kind,
+    env: Environment<'s>,
+}
+
+impl<'s> Compiled<'s> {
+    pub fn new(kind: &'s Kind, source: &'s Source) -> Result<Compiled<'s>, TemplateError> {
+        Ok(Compiled {
+            kind,
+            env: environment(source)?,
+        })
+    }
+
+    pub fn render(&self, context: &Value) -> Result<Rendered, TemplateError> {
+        let part = |field: &'static str| {
+            self.env
+                .get_template(field)
+                .and_then(|t| t.render(context))
+                .map_err(|e| TemplateError {
+                    field,
+                    code: "template_render",
+                    detail: format!("La plantilla no se pudo aplicar: {}.", describe(&e)),
+                })
+        };
+        let subject_text = part("subject")?
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let number = context.get("number").and_then(Value::as_str);
+        let subject = match number {
+            Some(number) if self.kind.numbered => subject_with_number(number, &subject_text),
+            _ => subject_text,
+        };
+        Ok(Rendered {
+            subject,
+            text: part("body_text")?,
+            html: part("body_html")?,
+        })
+    }
+}
+
 pub fn render_default(kind: &Kind, context: &Value) -> Result<Rendered, TemplateError> {
     render(kind, &kind.default_source(), context)
 }

@@ -210,3 +210,62 @@ async fn failures_inside_a_group_commit_leave_no_gap_and_do_not_fail_the_others(
         "nothing half-written"
     );
 }
+
+/// A statement that fails inside a group (here a unique key: the same idempotency key sent by
+/// many clients at once) sends every registration of the group through its own savepoint: the
+/// key registers once, every retry gets that number, and the rest of the group is unharmed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_key_sent_by_many_clients_at_once_registers_once_beside_other_registrations_a12() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(7, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/requests", app.base);
+        let token = app.agent.clone();
+        let key = if i % 2 == 0 {
+            "misma-clave-de-reintento".to_string()
+        } else {
+            format!("clave-propia-{i:04}")
+        };
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"channel": "phone", "requester_id": requester, "service_id": service,
+                              "subject": format!("Reintento {i}"), "description": "Prueba de clave repetida.",
+                              "idempotency_key": key}))
+                .send()
+                .await
+                .unwrap();
+            (i, response.status(), response.json::<serde_json::Value>().await.unwrap())
+        }));
+    }
+    let mut shared = BTreeSet::new();
+    let mut own = Vec::new();
+    let mut created_with_shared_key = 0;
+    for task in tasks {
+        let (i, status, body) = task.await.unwrap();
+        let number = body["number"].as_str().unwrap_or_default().to_string();
+        if i % 2 == 0 {
+            assert!(
+                status == StatusCode::CREATED || status == StatusCode::OK,
+                "{status} {body}"
+            );
+            if status == StatusCode::CREATED {
+                created_with_shared_key += 1;
+            }
+            shared.insert(number);
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            own.push(number);
+        }
+    }
+    assert_eq!(created_with_shared_key, 1, "the key registered once");
+    assert_eq!(shared.len(), 1, "every retry answered with the same number");
+    own.extend(shared);
+    assert_eq!(sequences(&own), (1..=21).collect::<BTreeSet<u32>>());
+    let (_, page) = app.get("/api/v1/requests?limit=200", &app.agent).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 21);
+}
