@@ -333,16 +333,36 @@ async fn register_one(
         })
 }
 
-/// The newest matching ids on PostgreSQL, where no single plan is fast for every word: scanning
+/// Above this many estimated matches, PostgreSQL search scans the newest requests until the
+/// page is full.
+const PG_MANY_MATCHES: i64 = 10_000;
+/// Up to this many matches found in the GIN index are sorted.
+const PG_FEW_MATCHES: i64 = 5_000;
+
+/// The newest matching ids on PostgreSQL, where no single plan is fast for every query: scanning
 /// newest first reaches the oldest row when a word matches almost nothing (0.6 s at 1M), and the
-/// GIN index must sort every match of a common word (0.3-0.7 s). So the index is asked for at most
-/// a few thousand matches; when it has fewer, those are sorted, otherwise the newest-first scan
-/// runs — each branch is skipped by a one-time filter when the other one applies. The sorted
+/// GIN index must fetch and sort every match of a common word (0.3-0.7 s).
+///
+/// When the planner expects many matches (`pg_estimated_matches`), the newest-first scan fills
+/// the page at once. Otherwise the estimate may be wrong — words that go together, such as
+/// «videoconferencia audio», are estimated as if independent (4,801 for 71,522) — so the index
+/// is asked for at most a few thousand matches: when it has that few they are sorted, else the
+/// newest-first scan runs; a one-time filter skips the branch that does not apply. The sorted
 /// branch does not test the text again (`few` holds only matches): re-reading every match's
-/// vector cost 120 ms for 2,820 matches of two surnames at 1M.
-fn pg_search_ids(where_clause: &str, other_conditions: &[String], page: i64) -> String {
-    const FEW: i64 = 5_000;
-    let few_condition = std::iter::once(format!("(SELECT count(*) FROM few) <= {FEW}"))
+/// vector cost 120 ms for the 2,820 matches of two surnames at 1M.
+fn pg_search_ids(
+    where_clause: &str,
+    other_conditions: &[String],
+    page: i64,
+    estimated_matches: i64,
+) -> String {
+    let newest_first = format!(
+        "SELECT q.id FROM requests q JOIN request_search f ON f.request_id = q.id{where_clause}"
+    );
+    if estimated_matches > PG_MANY_MATCHES {
+        return format!("{newest_first} ORDER BY q.id DESC LIMIT {page}");
+    }
+    let few_condition = std::iter::once(format!("(SELECT count(*) FROM few) <= {PG_FEW_MATCHES}"))
         .chain(other_conditions.iter().cloned())
         .collect::<Vec<_>>()
         .join(" AND ");
@@ -353,10 +373,33 @@ fn pg_search_ids(where_clause: &str, other_conditions: &[String], page: i64) -> 
          (SELECT q.id FROM few JOIN requests q ON q.id = few.request_id
             WHERE {few_condition} ORDER BY q.id DESC LIMIT {page})
          UNION ALL
-         (SELECT q.id FROM requests q JOIN request_search f ON f.request_id = q.id{where_clause}
-            AND (SELECT count(*) FROM few) > {FEW} ORDER BY q.id DESC LIMIT {page})",
-        over = FEW + 1
+         ({newest_first} AND (SELECT count(*) FROM few) > {PG_FEW_MATCHES}
+            ORDER BY q.id DESC LIMIT {page})",
+        over = PG_FEW_MATCHES + 1
     )
+}
+
+/// The planner's estimate of the requests matching `expression` (from the statistics ANALYZE
+/// keeps of the vector column's words; a word it has not seen is estimated at 0.5 %).
+async fn pg_estimated_matches(db: &Db, expression: &str) -> AppResult<i64> {
+    // A literal, not a parameter, so the estimate is for these words; the expression holds
+    // folded words and the operators `&`, `<->`, `:B` and parentheses only.
+    if expression.contains(['\'', '\\']) {
+        return Ok(i64::MAX);
+    }
+    // The first line is the top plan node: "Bitmap Heap Scan on request_search  (cost=… rows=N …".
+    let plan: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "EXPLAIN SELECT request_id FROM request_search
+         WHERE vector @@ to_tsquery('spanish'::regconfig, '{expression}')"
+    )))
+    .fetch_all(db.read())
+    .await?;
+    Ok(plan
+        .first()
+        .and_then(|line| line.split("rows=").nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(i64::MAX))
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -1076,7 +1119,8 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
     let page_ids = if filter.text.is_some() && db.engine == Engine::Postgres {
         // The text condition is the first one; the index already applied it to `few`.
         let others: Vec<String> = conditions.iter().skip(1).cloned().collect();
-        pg_search_ids(&where_clause, &others, limit + 1)
+        let estimate = pg_estimated_matches(db, &texts[0]).await?;
+        pg_search_ids(&where_clause, &others, limit + 1, estimate)
     } else {
         format!(
             "SELECT {id_column} FROM requests q{search_join}{where_clause}
@@ -1122,4 +1166,26 @@ pub async fn possible_duplicates(
     .bind(closed[1])
     .fetch_all(db.read())
     .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_search_scans_newest_first_when_many_match_and_guards_the_estimate_otherwise() {
+        let where_clause = " WHERE f.vector @@ x AND q.area_id = $1";
+        let others = vec!["q.area_id = $1".to_string()];
+        let many = pg_search_ids(where_clause, &others, 26, PG_MANY_MATCHES + 1);
+        assert!(!many.contains("few"), "{many}");
+        assert!(many.ends_with("ORDER BY q.id DESC LIMIT 26"), "{many}");
+        let few = pg_search_ids(where_clause, &others, 26, 4_999);
+        assert!(few.contains("LIMIT 5001"), "{few}");
+        // The sorted branch keeps the other filters but does not test the text again.
+        assert!(
+            few.contains("WHERE (SELECT count(*) FROM few) <= 5000 AND q.area_id = $1"),
+            "{few}"
+        );
+        assert!(few.contains("(SELECT count(*) FROM few) > 5000"), "{few}");
+    }
 }
