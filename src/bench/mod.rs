@@ -339,6 +339,7 @@ async fn engine_settings(db: &Db) -> anyhow::Result<serde_json::Value> {
                 "shared_buffers",
                 "commit_delay",
                 "max_connections",
+                "max_parallel_workers_per_gather",
             ] {
                 let value: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {name}")))
                     .fetch_one(db.read())

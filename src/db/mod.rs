@@ -90,6 +90,16 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(32)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Starting parallel workers cost about 100 ms here, more than the
+                            // interactive queries they were planned for (a search page took
+                            // 150 ms instead of 30; docs/PERFORMANCE.md).
+                            conn.execute("SET max_parallel_workers_per_gather = 0")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect(url)
                     .await
                     .with_context(|| format!("connecting to {}", redact_url(url)))?;
