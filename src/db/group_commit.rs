@@ -1,14 +1,16 @@
-//! Group commit for SQLite: concurrent registrations share one durable commit.
+//! Group commit for SQLite: concurrent writes share one durable commit.
 //!
 //! SQLite has one writer and `synchronous=FULL` makes every commit wait for the disk (an fsync,
-//! about a millisecond here), which caps single-request commits at the disk's fsync rate. A
-//! single task takes every pending registration from a queue, runs each in its own savepoint of
-//! one transaction and commits them together; each caller gets its number only after that
-//! commit is on disk, so the durability promise is unchanged. A registration that fails rolls
-//! back its savepoint alone (and with it its counter bump, so numbers stay gap-free); if the
-//! commit itself fails, every caller of the group gets the error.
+//! about a millisecond here), which caps single commits at the disk's fsync rate. A single task
+//! takes every pending piece of work from a queue — a registration (`create`), an inbound mail
+//! (`mail::inbound::ingest`) — runs each in its own savepoint of one transaction and commits
+//! them together; each caller gets its answer only after that commit is on disk, so the
+//! durability promise is unchanged. Work that fails rolls back its savepoint alone (a
+//! registration's counter bump with it, so numbers stay gap-free); if the commit itself fails,
+//! every caller of the group gets the error.
 
-use sqlx::{Acquire, AnyPool};
+use futures_util::future::BoxFuture;
+use sqlx::{Acquire, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 use ventanilla_domain::identifiers::RequestNumber;
 use ventanilla_domain::lifecycle::Actor;
@@ -16,19 +18,57 @@ use ventanilla_domain::lifecycle::Actor;
 use super::requests::{NewRequest, create_in};
 use crate::error::{AppError, AppResult};
 
-/// At most this many registrations share one commit.
+/// At most this many pieces of work share one commit.
 const MAX_GROUP: usize = 256;
 
-struct Job {
-    new: NewRequest,
-    actor: Actor,
-    now_ms: i64,
-    reply: oneshot::Sender<AppResult<RequestNumber>>,
+/// One caller's work, its type erased so that different kinds share a group.
+trait Job: Send {
+    /// Runs the work inside its savepoint; true when it succeeded (the savepoint is kept).
+    fn run<'a>(&'a mut self, conn: &'a mut AnyConnection) -> BoxFuture<'a, bool>;
+    /// Answers the caller once the commit is known (`Err` with the commit's error).
+    fn settle(self: Box<Self>, commit: Result<(), String>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    outcome: Option<AppResult<T>>,
+    reply: oneshot::Sender<AppResult<T>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+{
+    fn run<'a>(&'a mut self, conn: &'a mut AnyConnection) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let outcome = match self.work.take() {
+                Some(work) => work(conn).await,
+                None => Err(internal("a group-commit job ran twice")),
+            };
+            let succeeded = outcome.is_ok();
+            self.outcome = Some(outcome);
+            succeeded
+        })
+    }
+
+    fn settle(self: Box<Self>, commit: Result<(), String>) {
+        let answer = match (commit, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(internal("a group-commit job did not run")),
+            (Err(message), _) => Err(internal(&format!("commit failed: {message}"))),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+fn internal(message: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{message}"))
 }
 
 #[derive(Clone)]
 pub struct GroupCommit {
-    queue: mpsc::Sender<Job>,
+    queue: mpsc::Sender<Box<dyn Job>>,
 }
 
 impl GroupCommit {
@@ -39,6 +79,24 @@ impl GroupCommit {
         GroupCommit { queue }
     }
 
+    /// Runs `work` in the next group's transaction; returns its result once the commit is
+    /// durable. An `Err` from `work` rolls back what it wrote and nothing else.
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || internal("the group-commit task has stopped");
+        let job: Box<dyn Job> = Box::new(Pending {
+            work: Some(work),
+            outcome: None,
+            reply,
+        });
+        self.queue.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
     /// Registers a request; returns once its commit is durable.
     pub async fn create(
         &self,
@@ -46,22 +104,12 @@ impl GroupCommit {
         actor: Actor,
         now_ms: i64,
     ) -> AppResult<RequestNumber> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || AppError::Internal(anyhow::anyhow!("the group-commit task has stopped"));
-        self.queue
-            .send(Job {
-                new,
-                actor,
-                now_ms,
-                reply,
-            })
+        self.run(move |conn| Box::pin(create_in(conn, new, actor, now_ms)))
             .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Box<dyn Job>>) {
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -74,52 +122,38 @@ async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Job>) {
+async fn commit_group(pool: &AnyPool, group: Vec<Box<dyn Job>>) {
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
         Err(e) => {
-            let message = format!("{e}");
+            let message = e.to_string();
             for job in group {
-                let _ = job
-                    .reply
-                    .send(Err(AppError::Internal(anyhow::anyhow!("{message}"))));
+                job.settle(Err(message.clone()));
             }
             return;
         }
     };
-    let mut outcomes = Vec::with_capacity(group.len());
-    for job in group {
-        let outcome = match tx.begin().await {
-            Ok(mut savepoint) => {
-                match create_in(&mut savepoint, job.new, job.actor, job.now_ms).await {
-                    Ok(number) => savepoint
-                        .commit()
-                        .await
-                        .map(|()| number)
-                        .map_err(AppError::from),
-                    Err(e) => {
-                        let _ = savepoint.rollback().await;
-                        Err(e)
-                    }
-                }
+    let mut ran = Vec::with_capacity(group.len());
+    for mut job in group {
+        let mut savepoint = match tx.begin().await {
+            Ok(savepoint) => savepoint,
+            Err(e) => {
+                job.settle(Err(e.to_string()));
+                continue;
             }
-            Err(e) => Err(AppError::from(e)),
         };
-        outcomes.push((job.reply, outcome));
+        if job.run(&mut savepoint).await {
+            if let Err(e) = savepoint.commit().await {
+                job.settle(Err(e.to_string()));
+                continue;
+            }
+        } else {
+            let _ = savepoint.rollback().await;
+        }
+        ran.push(job);
     }
-    match tx.commit().await {
-        Ok(()) => {
-            for (reply, outcome) in outcomes {
-                let _ = reply.send(outcome);
-            }
-        }
-        Err(e) => {
-            let message = format!("{e}");
-            for (reply, _) in outcomes {
-                let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!(
-                    "commit failed: {message}"
-                ))));
-            }
-        }
+    let commit = tx.commit().await.map_err(|e| e.to_string());
+    for job in ran {
+        job.settle(commit.clone());
     }
 }

@@ -71,8 +71,10 @@ impl Db {
                     format!("{url}?mode=rwc")
                 };
                 let options = AnyConnectOptions::from_str(&url)?;
-                let write = sqlite_pool(1).connect_with(options.clone()).await?;
-                let read = sqlite_pool(8).connect_with(options).await?;
+                let write = sqlite_pool(1, WRITER_PRAGMAS)
+                    .connect_with(options.clone())
+                    .await?;
+                let read = sqlite_pool(8, "").connect_with(options).await?;
                 let group_commit = Some(group_commit::GroupCommit::start(write.clone()));
                 Db {
                     engine,
@@ -131,16 +133,24 @@ impl Db {
     }
 }
 
-fn sqlite_pool(max: u32) -> AnyPoolOptions {
+/// The writer keeps the journals of its savepoints in memory. Group commit runs every
+/// registration and inbound mail in a savepoint, and SQLite copies each page a savepoint changes
+/// to a sub-journal; past 64 KiB (a mail touches about 30 pages) that journal spills to a
+/// temporary file, and every later page costs a `pwrite`. The sub-journal only serves to roll a
+/// savepoint back: durability is the WAL's, unchanged. Readers keep the default, so that a large
+/// sort can still spill to disk rather than grow in memory.
+const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;";
+
+fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                conn.execute(
+                conn.execute(sqlx::AssertSqlSafe(format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                )
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; {extra_pragmas}"
+                )))
                 .await?;
                 Ok(())
             })
