@@ -49,9 +49,42 @@ pub struct Db {
     group_commit: Option<group_commit::GroupCommit>,
 }
 
+/// How many connections a `Db` may open.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    sqlite_readers: u32,
+    postgres: u32,
+}
+
 impl Db {
     /// Connects to `sqlite://path` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(
+            url,
+            Limits {
+                sqlite_readers: 8,
+                postgres: 32,
+            },
+        )
+        .await
+    }
+
+    /// Connects for a command that does one thing at a time (`mailgate`, one process per
+    /// message): one connection per pool. A connection costs a backend start on PostgreSQL (and a
+    /// schema parse on SQLite); with more allowed, a pool opens a second one while the first is
+    /// still being handed back.
+    pub async fn connect_single(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(
+            url,
+            Limits {
+                sqlite_readers: 1,
+                postgres: 1,
+            },
+        )
+        .await
+    }
+
+    async fn connect_with(url: &str, limits: Limits) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -74,7 +107,9 @@ impl Db {
                 let write = sqlite_pool(1, WRITER_PRAGMAS)
                     .connect_with(options.clone())
                     .await?;
-                let read = sqlite_pool(8, "").connect_with(options).await?;
+                let read = sqlite_pool(limits.sqlite_readers, "")
+                    .connect_with(options)
+                    .await?;
                 let group_commit = Some(group_commit::GroupCommit::start(write.clone()));
                 Db {
                     engine,
@@ -85,7 +120,7 @@ impl Db {
             }
             Engine::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(32)
+                    .max_connections(limits.postgres)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await
