@@ -108,6 +108,21 @@ fn init_logging(json: bool) {
 }
 
 async fn open_database(url: &str) -> anyhow::Result<Db> {
+    create_data_directory(url)?;
+    let db = Db::connect(url).await?;
+    db::migrations::run(&db).await?;
+    Ok(db)
+}
+
+/// `mailgate` handles one message: one connection is enough, and each costs.
+async fn open_database_single(url: &str) -> anyhow::Result<Db> {
+    create_data_directory(url)?;
+    let db = Db::connect_single(url).await?;
+    db::migrations::run(&db).await?;
+    Ok(db)
+}
+
+fn create_data_directory(url: &str) -> anyhow::Result<()> {
     if let Some(path) = url.strip_prefix("sqlite://")
         && let Some(parent) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
         && !parent.as_os_str().is_empty()
@@ -115,9 +130,7 @@ async fn open_database(url: &str) -> anyhow::Result<Db> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating the data directory {}", parent.display()))?;
     }
-    let db = Db::connect(url).await?;
-    db::migrations::run(&db).await?;
-    Ok(db)
+    Ok(())
 }
 
 #[tokio::main]
@@ -137,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
     let now_ms = jiff::Timestamp::now().as_millisecond();
     match command {
         Command::Mailgate { mail } => {
-            let db = open_database(&url).await?;
+            let db = open_database_single(&url).await?;
             let code =
                 ventanilla::mail::mailgate(&db, &mail, Config::default().max_attachment_bytes)
                     .await;

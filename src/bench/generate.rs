@@ -203,7 +203,7 @@ pub async fn generate(db: &Db, options: &GenerateOptions) -> anyhow::Result<Gene
     })
 }
 
-const GIVEN_NAMES: &[&str] = &[
+pub(crate) const GIVEN_NAMES: &[&str] = &[
     "María",
     "José",
     "Guadalupe",
@@ -229,7 +229,7 @@ const GIVEN_NAMES: &[&str] = &[
     "Andrea",
     "Iñaki",
 ];
-const SURNAMES: &[&str] = &[
+pub(crate) const SURNAMES: &[&str] = &[
     "Hernández",
     "García",
     "Martínez",
@@ -331,9 +331,10 @@ async fn insert_requesters(
             Value::OptText(
                 (!student).then(|| format!("{}", rng.random_range(46_000..58_000))),
             ),
+            // Unit acronyms have spaces and accents ("ESIME Ticomán"): folded into a valid domain.
             Value::Text(format!(
                 "{email_user}{n}@{}.example.edu.mx",
-                acronym.to_lowercase()
+                fold_for_search(acronym).replace(' ', "-")
             )),
             Value::OptText(rng.random_bool(0.3).then(|| {
                 format!(
@@ -467,7 +468,7 @@ struct PlannedRequest {
     events: Vec<PlannedEvent>,
 }
 
-const SUBJECTS: &[&str] = &[
+pub(crate) const SUBJECTS: &[&str] = &[
     "No puedo entrar a mi correo institucional",
     "Solicitud de cuenta de correo para personal de nuevo ingreso",
     "Falla en la red inalámbrica del edificio",
@@ -483,7 +484,7 @@ const SUBJECTS: &[&str] = &[
     "Respaldo de información antes de formatear el equipo",
     "Acceso a la VPN para trabajo a distancia",
 ];
-const DETAILS: &[&str] = &[
+pub(crate) const DETAILS: &[&str] = &[
     "Desde ayer por la mañana aparece un mensaje de error al iniciar sesión.",
     "El problema afecta a todo el personal del área administrativa.",
     "Ya reinicié el equipo y revisé el cable de red, sin resultado.",

@@ -197,6 +197,40 @@ pub async fn run(
     clients: usize,
     duration: Duration,
 ) -> Measured {
+    drive(scenario.name, clients, duration, move |_worker, rng| {
+        let request = (scenario.build)(&ctx, rng);
+        async move {
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            if status == scenario.expect {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{status}: {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                ))
+            }
+        }
+    })
+    .await
+}
+
+/// Runs `operation` again and again from `clients` concurrent workers for `duration`, after a
+/// half-second warm-up whose operations are not counted, and summarises the latencies. The
+/// operation gets the worker's index and its own seeded random generator; an `Err` is counted
+/// as an error (the first one's text is kept).
+pub async fn drive<F, Fut>(
+    name: &'static str,
+    clients: usize,
+    duration: Duration,
+    operation: F,
+) -> Measured
+where
+    F: Fn(usize, &mut StdRng) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let operation = Arc::new(operation);
     let warmup = Duration::from_millis(500);
     let started = Instant::now();
     let measure_from = started + warmup;
@@ -215,7 +249,7 @@ pub async fn run(
     };
     let mut workers = Vec::with_capacity(clients);
     for worker in 0..clients {
-        let ctx = ctx.clone();
+        let operation = operation.clone();
         workers.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(worker as u64 * 7919 + 17);
             let mut latencies: Vec<u32> = Vec::with_capacity(4096);
@@ -226,35 +260,20 @@ pub async fn run(
                 if sent >= deadline {
                     break;
                 }
-                let outcome = (scenario.build)(&ctx, &mut rng).send().await;
-                let (good, detail) = match outcome {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let body = response.bytes().await;
-                        match body {
-                            Ok(_) if status == scenario.expect => (true, None),
-                            Ok(body) => (
-                                false,
-                                Some(format!(
-                                    "{status}: {}",
-                                    String::from_utf8_lossy(&body[..body.len().min(300)])
-                                )),
-                            ),
-                            Err(e) => (false, Some(e.to_string())),
-                        }
-                    }
-                    Err(e) => (false, Some(e.to_string())),
-                };
+                let outcome = operation(worker, &mut rng).await;
                 if sent < measure_from {
                     continue;
                 }
-                if good {
-                    let micros = sent.elapsed().as_micros();
-                    latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
-                } else {
-                    errors += 1;
-                    if first_error.is_none() {
-                        first_error = detail;
+                match outcome {
+                    Ok(()) => {
+                        let micros = sent.elapsed().as_micros();
+                        latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                    }
+                    Err(detail) => {
+                        errors += 1;
+                        if first_error.is_none() {
+                            first_error = Some(detail);
+                        }
                     }
                 }
             }
@@ -287,7 +306,7 @@ pub async fn run(
         f64::from(all[rank - 1]) / 1000.0
     };
     Measured {
-        scenario: scenario.name,
+        scenario: name,
         clients,
         seconds,
         ok: all.len() as u64,

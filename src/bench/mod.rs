@@ -7,6 +7,7 @@
 
 pub mod generate;
 pub mod load;
+pub mod mail;
 pub mod system;
 
 use std::path::PathBuf;
@@ -36,9 +37,21 @@ pub struct BenchArgs {
     /// Seconds each scenario runs at each concurrency (after a half-second warm-up).
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
-    /// Scenarios to run, comma-separated (default: all: create, get, queue, list, search, page, search_page, home).
+    /// Scenarios to run, comma-separated (default: all: create, get, queue, list, search, page,
+    /// search_page, home over HTTP; mail, mailgate, imap for mail ingest).
     #[arg(long, value_delimiter = ',')]
     pub scenarios: Vec<String>,
+    /// The IMAP server of the `imap` scenario: imap://USER:PASSWORD@HOST:PORT (STARTTLS),
+    /// imaps://… (TLS) or imap+plain://… (no TLS). A folder is created in it and deleted after.
+    /// Without it, IMAP ingest is not measured.
+    #[arg(long)]
+    pub imap: Option<String>,
+    /// A PEM file of extra CA certificates to trust for --imap (a test server's certificate).
+    #[arg(long)]
+    pub imap_ca_file: Option<PathBuf>,
+    /// Messages APPENDed and then fetched in the `imap` scenario.
+    #[arg(long, default_value_t = 2_000)]
+    pub imap_messages: usize,
     /// Write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -96,6 +109,17 @@ pub async fn run(args: BenchArgs, database: Option<String>) -> anyhow::Result<()
 }
 
 async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let known: Vec<&str> = load::SCENARIOS
+        .iter()
+        .map(|s| s.name)
+        .chain(mail::SCENARIOS.iter().map(|(name, _)| *name))
+        .collect();
+    if let Some(unknown) = args.scenarios.iter().find(|n| !known.contains(&n.as_str())) {
+        anyhow::bail!(
+            "unknown scenario «{unknown}» in --scenarios; known: {}",
+            known.join(", ")
+        );
+    }
     let machine = system::machine();
     let mut generation = None;
     if args.requests > 0 {
@@ -193,11 +217,14 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = system::rss_kib();
 
-    let selected: Vec<&'static load::Scenario> = load::SCENARIOS
+    let wanted = |name: &str| args.scenarios.is_empty() || args.scenarios.iter().any(|n| n == name);
+    let selected: Vec<&'static load::Scenario> =
+        load::SCENARIOS.iter().filter(|s| wanted(s.name)).collect();
+    let mail_selected: Vec<&'static str> = mail::SCENARIOS
         .iter()
-        .filter(|s| args.scenarios.is_empty() || args.scenarios.iter().any(|n| n == s.name))
+        .map(|(name, _)| *name)
+        .filter(|name| wanted(name))
         .collect();
-    anyhow::ensure!(!selected.is_empty(), "no scenario matches --scenarios");
     let max_clients = args.concurrency.iter().copied().max().unwrap_or(1);
     let ctx = Arc::new(load::LoadContext {
         client: reqwest::Client::builder()
@@ -232,18 +259,9 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         recompute["requests"],
         recompute["seconds"].as_f64().unwrap_or(0.0)
     );
-    println!(
-        "{:<8} {:>7} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
-        "escenario",
-        "clientes",
-        "ops/s",
-        "p50 ms",
-        "p95 ms",
-        "p99 ms",
-        "máx ms",
-        "errores",
-        "RSS MiB"
-    );
+    if !selected.is_empty() {
+        print_header("ops/s");
+    }
     let mut results = Vec::new();
     for &clients in &args.concurrency {
         for scenario in &selected {
@@ -254,31 +272,22 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
                 Duration::from_secs(args.duration),
             )
             .await;
-            println!(
-                "{:<9} {:>7} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8.1}{}",
-                measured.scenario,
-                measured.clients,
-                measured.per_second,
-                measured.p50_ms,
-                measured.p95_ms,
-                measured.p99_ms,
-                measured.max_ms,
-                measured.errors,
-                measured.rss_max_kib as f64 / 1024.0,
-                if measured.scenario == "create" {
-                    format!("   (fsync {:.0}/s)", fsync.per_second)
-                } else {
-                    String::new()
-                }
-            );
-            if let Some(error) = &measured.first_error {
-                println!("          primer error: {error}");
-            }
+            let note = if measured.scenario == "create" {
+                format!("   (fsync {:.0}/s)", fsync.per_second)
+            } else {
+                String::new()
+            };
+            print_row(&measured, &note);
             results.push(measured);
         }
     }
     let _ = stop.send(());
     let _ = server.await;
+    let mail_ingest = if mail_selected.is_empty() {
+        serde_json::Value::Null
+    } else {
+        mail::run_selected(args, url, &db, &mail_selected).await?
+    };
     let report = json!({
         "date": jiff::Timestamp::now().to_string(),
         "version": env!("CARGO_PKG_VERSION"),
@@ -298,6 +307,7 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         "duration_seconds": args.duration,
         "scenarios": selected.iter().map(|s| json!({ "name": s.name, "what": s.what })).collect::<Vec<_>>(),
         "results": results,
+        "mail_ingest": mail_ingest,
     });
     db.close().await;
     if let Some(path) = &args.json {
@@ -306,6 +316,33 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         eprintln!("JSON escrito en {}", path.display());
     }
     Ok(())
+}
+
+/// The columns of the result tables; `rate` names the throughput column.
+fn print_header(rate: &str) {
+    println!(
+        "{:<11} {:>8} {:>10} {:>9} {:>9} {:>9} {:>9} {:>7} {:>8}",
+        "escenario", "clientes", rate, "p50 ms", "p95 ms", "p99 ms", "máx ms", "errores", "RSS MiB"
+    );
+}
+
+/// One row of a result table, then the first error's text when there were errors.
+fn print_row(measured: &load::Measured, note: &str) {
+    println!(
+        "{:<11} {:>8} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>7} {:>8.1}{note}",
+        measured.scenario,
+        measured.clients,
+        measured.per_second,
+        measured.p50_ms,
+        measured.p95_ms,
+        measured.p99_ms,
+        measured.max_ms,
+        measured.errors,
+        measured.rss_max_kib as f64 / 1024.0,
+    );
+    if let Some(error) = &measured.first_error {
+        println!("            primer error: {error}");
+    }
 }
 
 /// The settings that decide durability and speed, read from the engine itself.

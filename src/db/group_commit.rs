@@ -1,34 +1,88 @@
-//! Group commit for SQLite: concurrent registrations share one durable commit.
+//! Group commit for SQLite: concurrent writes share one durable commit.
 //!
 //! SQLite has one writer and `synchronous=FULL` makes every commit wait for the disk (an fsync,
-//! about a millisecond here), which caps single-request commits at the disk's fsync rate. A
-//! single task takes every pending registration from a queue, writes them all as one batch
-//! (`registration::register`: a few multi-row statements) and commits them together; each
-//! caller gets its number only after that commit is on disk, so the durability promise is
-//! unchanged. A registration refused by a rule writes nothing and gets its error. If a
-//! statement of the batch fails, its savepoint is rolled back and each registration is written
-//! again alone in its own savepoint, so one bad registration cannot sink the others (and a
-//! rolled-back one takes its counter bump with it: numbers stay gap-free). If the commit itself
-//! fails, every caller of the group gets the error.
+//! about a millisecond here), which caps single commits at the disk's fsync rate. A single task
+//! takes every pending piece of work from a queue and commits it together; each caller gets its
+//! answer only after that commit is on disk, so the durability promise is unchanged. If the
+//! commit itself fails, every caller of the group gets the error.
+//!
+//! Two kinds of work share a group:
+//! - registrations (`create`), written as one batch (`registration::register`: a few multi-row
+//!   statements in a savepoint). A registration refused by a rule writes nothing and gets its
+//!   error. If a statement of the batch fails, the savepoint is rolled back and each
+//!   registration is written again alone in its own savepoint, so one bad registration cannot
+//!   sink the others (and a rolled-back one takes its counter bump with it: numbers stay
+//!   gap-free);
+//! - any other work (`run`, e.g. an inbound mail from `mail::inbound::ingest`), each in its own
+//!   savepoint: work that fails rolls back what it wrote and nothing else.
 
-use sqlx::{Acquire, AnyPool};
+use futures_util::future::BoxFuture;
+use sqlx::{Acquire, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 use ventanilla_domain::identifiers::RequestNumber;
 
 use super::registration::{Registration, register};
 use crate::error::{AppError, AppResult};
 
-/// At most this many registrations share one commit.
+/// At most this many pieces of work share one commit.
 const MAX_GROUP: usize = 256;
 
-struct Job {
-    registration: Registration,
-    reply: oneshot::Sender<AppResult<RequestNumber>>,
+/// One caller's work, its type erased so that different kinds share a group.
+trait Job: Send {
+    /// Runs the work inside its savepoint; true when it succeeded (the savepoint is kept).
+    fn run<'a>(&'a mut self, conn: &'a mut AnyConnection) -> BoxFuture<'a, bool>;
+    /// Answers the caller once the commit is known (`Err` with the commit's error).
+    fn settle(self: Box<Self>, commit: Result<(), String>);
+}
+
+struct Pending<T, F> {
+    work: Option<F>,
+    outcome: Option<AppResult<T>>,
+    reply: oneshot::Sender<AppResult<T>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+{
+    fn run<'a>(&'a mut self, conn: &'a mut AnyConnection) -> BoxFuture<'a, bool> {
+        Box::pin(async move {
+            let outcome = match self.work.take() {
+                Some(work) => work(conn).await,
+                None => Err(internal("a group-commit job ran twice")),
+            };
+            let succeeded = outcome.is_ok();
+            self.outcome = Some(outcome);
+            succeeded
+        })
+    }
+
+    fn settle(self: Box<Self>, commit: Result<(), String>) {
+        let answer = match (commit, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(internal("a group-commit job did not run")),
+            (Err(message), _) => Err(internal(&format!("commit failed: {message}"))),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+fn internal(message: &str) -> AppError {
+    AppError::Internal(anyhow::anyhow!("{message}"))
+}
+
+enum Work {
+    Registration {
+        registration: Box<Registration>,
+        reply: oneshot::Sender<AppResult<RequestNumber>>,
+    },
+    Other(Box<dyn Job>),
 }
 
 #[derive(Clone)]
 pub struct GroupCommit {
-    queue: mpsc::Sender<Job>,
+    queue: mpsc::Sender<Work>,
 }
 
 impl GroupCommit {
@@ -39,27 +93,48 @@ impl GroupCommit {
         GroupCommit { queue }
     }
 
+    /// Runs `work` in the next group's transaction; returns its result once the commit is
+    /// durable. An `Err` from `work` rolls back what it wrote and nothing else.
+    pub async fn run<T, F>(&self, work: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Pending {
+            work: Some(work),
+            outcome: None,
+            reply,
+        });
+        self.send(Work::Other(job), answer).await
+    }
+
     /// Registers a request; returns once its commit is durable.
     pub async fn create(&self, registration: Registration) -> AppResult<RequestNumber> {
         let (reply, answer) = oneshot::channel();
-        let stopped = || AppError::Internal(anyhow::anyhow!("the group-commit task has stopped"));
-        self.queue
-            .send(Job {
-                registration,
+        self.send(
+            Work::Registration {
+                registration: Box::new(registration),
                 reply,
-            })
-            .await
-            .map_err(|_| stopped())?;
+            },
+            answer,
+        )
+        .await
+    }
+
+    async fn send<T>(&self, work: Work, answer: oneshot::Receiver<AppResult<T>>) -> AppResult<T> {
+        let stopped = || internal("the group-commit task has stopped");
+        self.queue.send(work).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
+async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
+    while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
+            match queue.try_recv() {
+                Ok(work) => group.push(work),
                 Err(_) => break,
             }
         }
@@ -67,54 +142,91 @@ async fn run(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Job>) {
+async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
+    let mut registrations = Vec::new();
+    let mut replies = Vec::new();
+    let mut others = Vec::new();
+    for work in group {
+        match work {
+            Work::Registration {
+                registration,
+                reply,
+            } => {
+                registrations.push(*registration);
+                replies.push(reply);
+            }
+            Work::Other(job) => others.push(job),
+        }
+    }
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
         Err(e) => {
-            let message = format!("{e}");
-            for job in group {
-                let _ = job
-                    .reply
-                    .send(Err(AppError::Internal(anyhow::anyhow!("{message}"))));
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(internal(&message)));
+            }
+            for job in others {
+                job.settle(Err(message.clone()));
             }
             return;
         }
     };
-    let (registrations, replies): (Vec<Registration>, Vec<_>) =
-        group.into_iter().map(|j| (j.registration, j.reply)).unzip();
-    let outcomes = match register_in_savepoint(&mut tx, &registrations).await {
-        Ok(outcomes) => outcomes,
-        Err(_) => {
-            let mut outcomes = Vec::with_capacity(registrations.len());
-            for registration in &registrations {
-                let alone = register_in_savepoint(&mut tx, std::slice::from_ref(registration))
-                    .await
-                    .and_then(|mut answers| {
-                        answers.pop().ok_or_else(|| {
-                            AppError::Internal(anyhow::anyhow!("no registration answer"))
-                        })
-                    });
-                outcomes.push(alone.and_then(|answer| answer));
+    let numbers = register_all(&mut tx, &registrations).await;
+    let mut ran = Vec::with_capacity(others.len());
+    for mut job in others {
+        let mut savepoint = match tx.begin().await {
+            Ok(savepoint) => savepoint,
+            Err(e) => {
+                job.settle(Err(e.to_string()));
+                continue;
             }
-            outcomes
-        }
-    };
-    let outcomes: Vec<_> = replies.into_iter().zip(outcomes).collect();
-    match tx.commit().await {
-        Ok(()) => {
-            for (reply, outcome) in outcomes {
-                let _ = reply.send(outcome);
+        };
+        if job.run(&mut savepoint).await {
+            if let Err(e) = savepoint.commit().await {
+                job.settle(Err(e.to_string()));
+                continue;
             }
+        } else {
+            let _ = savepoint.rollback().await;
         }
-        Err(e) => {
-            let message = format!("{e}");
-            for (reply, _) in outcomes {
-                let _ = reply.send(Err(AppError::Internal(anyhow::anyhow!(
-                    "commit failed: {message}"
-                ))));
-            }
-        }
+        ran.push(job);
     }
+    let commit = tx.commit().await.map_err(|e| e.to_string());
+    for (reply, number) in replies.into_iter().zip(numbers) {
+        let answer = match &commit {
+            Ok(()) => number,
+            Err(message) => Err(internal(&format!("commit failed: {message}"))),
+        };
+        let _ = reply.send(answer);
+    }
+    for job in ran {
+        job.settle(commit.clone());
+    }
+}
+
+/// The registrations as one batch; if a statement of it fails, each one alone.
+async fn register_all(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    registrations: &[Registration],
+) -> Vec<AppResult<RequestNumber>> {
+    if registrations.is_empty() {
+        return Vec::new();
+    }
+    if let Ok(numbers) = register_in_savepoint(tx, registrations).await {
+        return numbers;
+    }
+    let mut numbers = Vec::with_capacity(registrations.len());
+    for registration in registrations {
+        let alone = register_in_savepoint(tx, std::slice::from_ref(registration))
+            .await
+            .and_then(|mut answers| {
+                answers
+                    .pop()
+                    .ok_or_else(|| internal("no registration answer"))
+            });
+        numbers.push(alone.and_then(|answer| answer));
+    }
+    numbers
 }
 
 /// Registers `batch` in a savepoint: kept when every statement succeeded, rolled back otherwise.

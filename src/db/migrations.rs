@@ -39,6 +39,7 @@ migrations! {
     // --- admin ---
     8 "settings" "0008_settings.sql",
     9 "search" "0009_search.sql",
+    10 "mail_ingest" "0010_mail_ingest.sql",
 }
 
 /// An arbitrary constant that names our advisory lock.

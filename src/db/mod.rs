@@ -50,9 +50,42 @@ pub struct Db {
     group_commit: Option<group_commit::GroupCommit>,
 }
 
+/// How many connections a `Db` may open.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    sqlite_readers: u32,
+    postgres: u32,
+}
+
 impl Db {
     /// Connects to `sqlite://path` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(
+            url,
+            Limits {
+                sqlite_readers: 8,
+                postgres: 32,
+            },
+        )
+        .await
+    }
+
+    /// Connects for a command that does one thing at a time (`mailgate`, one process per
+    /// message): one connection per pool. A connection costs a backend start on PostgreSQL (and a
+    /// schema parse on SQLite); with more allowed, a pool opens a second one while the first is
+    /// still being handed back.
+    pub async fn connect_single(url: &str) -> anyhow::Result<Db> {
+        Db::connect_with(
+            url,
+            Limits {
+                sqlite_readers: 1,
+                postgres: 1,
+            },
+        )
+        .await
+    }
+
+    async fn connect_with(url: &str, limits: Limits) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let engine = if url.starts_with("sqlite:") {
             Engine::Sqlite
@@ -72,12 +105,12 @@ impl Db {
                     format!("{url}?mode=rwc")
                 };
                 let options = AnyConnectOptions::from_str(&url)?;
-                // The writer keeps its savepoint journal in memory: on disk it cost a write
-                // system call per page a registration touched (docs/PERFORMANCE.md).
-                let write = sqlite_pool(1, "PRAGMA temp_store = MEMORY;")
+                let write = sqlite_pool(1, WRITER_PRAGMAS)
                     .connect_with(options.clone())
                     .await?;
-                let read = sqlite_pool(8, "").connect_with(options).await?;
+                let read = sqlite_pool(limits.sqlite_readers, "")
+                    .connect_with(options)
+                    .await?;
                 let group_commit = Some(group_commit::GroupCommit::start(write.clone()));
                 Db {
                     engine,
@@ -88,7 +121,7 @@ impl Db {
             }
             Engine::Postgres => {
                 let pool = AnyPoolOptions::new()
-                    .max_connections(32)
+                    .max_connections(limits.postgres)
                     .acquire_timeout(Duration::from_secs(10))
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
@@ -146,17 +179,25 @@ impl Db {
     }
 }
 
+/// The writer keeps the journals of its savepoints in memory. Group commit runs every
+/// registration and inbound mail in a savepoint, and SQLite copies each page a savepoint changes
+/// to a sub-journal; past 64 KiB (a mail touches about 30 pages) that journal spills to a
+/// temporary file, and every later page costs a `pwrite`. The sub-journal only serves to roll a
+/// savepoint back: durability is the WAL's, unchanged. Readers keep the default, so that a large
+/// sort can still spill to disk rather than grow in memory.
+const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;";
+
 fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                let pragmas = format!(
+                conn.execute(sqlx::AssertSqlSafe(format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; {extra_pragmas}"
-                );
-                conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+                )))
+                .await?;
                 Ok(())
             })
         })

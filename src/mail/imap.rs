@@ -1,7 +1,7 @@
-//! The IMAP fetcher: reads unseen messages of one folder, stores and applies each
-//! (`inbound::ingest`), and only then flags it `\Seen` (or moves it to the done folder). It waits
-//! with IDLE when the server offers it and polls otherwise; a server that stops answering is
-//! retried with back-off and logged as an alert.
+//! The IMAP fetcher: reads unseen messages of one folder, stores and applies each batch in one
+//! transaction (`inbound::ingest_batch`), and only after its commit flags them `\Seen` (or moves
+//! them to the done folder). It waits with IDLE when the server offers it and polls otherwise; a
+//! server that stops answering is retried with back-off and logged as an alert.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -279,30 +279,39 @@ impl Fetcher {
                     .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
                     .collect()
             };
-            // Stored first, all in one transaction; a database error stops the round before
-            // flagging: the messages stay unseen and are fetched again (stored once: unique key).
+            // Stored and applied in one transaction (one commit for the batch); a database error
+            // stops the round before flagging: the messages stay unseen and are fetched again
+            // (stored once: unique key; applied once: the row's status).
             let source = format!("imap:{}", self.config.folder);
-            let raws: Vec<&[u8]> = fetched.iter().map(|(_, raw)| raw.as_slice()).collect();
-            let ids = inbound::store_many(&self.db, &raws, &source, now_ms())
-                .await
-                .map_err(|e| anyhow::anyhow!("storing fetched messages: {e:?}"))?;
-            let mut done = Vec::new();
-            for ((uid, _), id) in fetched.iter().zip(ids) {
-                inbound::process(&self.db, &self.policy, id, now_ms())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("applying a message: {e:?}"))?;
-                done.push(*uid);
-            }
-            if done.is_empty() {
+            let (fetched_uids, raws): (Vec<u32>, Vec<Vec<u8>>) = fetched.into_iter().unzip();
+            if raws.is_empty() {
                 return Ok(total);
             }
-            let done_set = done
+            let outcomes = inbound::ingest_batch(&self.db, &self.policy, raws, &source, now_ms())
+                .await
+                .map_err(|e| anyhow::anyhow!("storing and applying fetched messages: {e:?}"))?;
+            let done: Vec<u32> = fetched_uids
                 .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            self.acknowledge(session, &done_set).await?;
-            total += done.len();
+                .zip(&outcomes)
+                .filter(|(_, outcome)| outcome.is_some())
+                .map(|(uid, _)| *uid)
+                .collect();
+            let not_stored = fetched_uids.len() - done.len();
+            if !done.is_empty() {
+                let done_set = done
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                self.acknowledge(session, &done_set).await?;
+                total += done.len();
+            }
+            // Fetching again would bring the same messages back at once: stop the round (the
+            // fetcher retries with back-off; the others of the batch are flagged).
+            anyhow::ensure!(
+                not_stored == 0,
+                "{not_stored} fetched messages could not be stored; they stay unseen"
+            );
         }
     }
 

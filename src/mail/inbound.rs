@@ -1,21 +1,34 @@
 //! Inbound mail: store raw, then parse, then apply; a failure becomes a dead letter.
 //!
-//! `store` writes the raw bytes under a unique key (the Message-ID, or a SHA-256 of the bytes when
-//! there is none), so a message delivered or fetched twice is one row. `process` then parses and
-//! applies it exactly once: a new request is created under the idempotency key `mail:<row id>`,
-//! and the row is marked applied in the same transaction as the comment, the sender record and the
-//! acknowledgement, so a crash at any point repeats the work without doubling it. Only after
-//! `process` returns does the IMAP fetcher flag the message on the server.
+//! Every message is stored raw under a unique key (the Message-ID, or a SHA-256 of the bytes when
+//! there is none), so a message delivered or fetched twice is one row, and applied exactly once.
+//! The message is parsed, and its sender looked up among the requesters, before anything is
+//! written (outside SQLite's single writer). Then one transaction stores the raw row, locks it
+//! and, in a savepoint, registers the request (idempotency key `mail:<row id>`) or adds the
+//! comment, records the sender event and the acknowledgement and marks the row applied. When the
+//! message itself is at fault (unreadable, too large, rejected, an error applying its data), the
+//! savepoint is rolled back and the stored row becomes a dead letter in the same transaction: it
+//! is kept either way and never blocks the next message. Nothing is acknowledged before the
+//! commit: `mailgate` exits 0, and the IMAP fetcher flags a message, only after it; a crash before
+//! it leaves nothing, so the message is delivered or fetched again and applied once.
+//!
+//! Commits are shared so that their flushes do not bound the rate: on SQLite concurrent ingests
+//! of one process go through the group commit (`db::group_commit`), and an IMAP fetch stores and
+//! applies its whole batch in one transaction, each message in its own savepoint.
 //!
 //! Threading: In-Reply-To, then References (against stored Message-IDs of inbound mail and of our
-//! outbox), then `[SS-YYYY-NNNNNN]` in the subject. An unthreaded message becomes a request in the
-//! intake queue (`received`, L4: registration waits for business hours), tied to the requester
-//! when the sender's address is known; otherwise the sender is recorded in the event payload.
+//! outbox), then `[SS-YYYY-NNNNNN]` in the subject — looked up inside the transaction, so a reply
+//! threads to a message of the same batch. An unthreaded message becomes a request in the intake
+//! queue (`received`, L4: registration waits for business hours), tied to the requester when the
+//! sender's address is known; otherwise the sender is recorded in the event payload.
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{AnyConnection, Connection, FromRow};
 use ventanilla_domain::channel::Channel;
 use ventanilla_domain::ids::RequesterId;
 use ventanilla_domain::lifecycle::Actor;
@@ -41,75 +54,128 @@ pub struct Outcome {
     pub fresh: bool,
 }
 
-/// Stores a raw message; returns its row id (the existing one for a duplicate).
-pub async fn store(db: &Db, raw: &[u8], source: &str, now_ms: i64) -> AppResult<i64> {
-    let mut conn = db.write().acquire().await?;
-    store_in(&mut conn, raw, source, now_ms).await
+/// Why a message becomes a dead letter. `kind` (too_large, unreadable, rejected, apply_error) is
+/// what the metrics count by; `reason` is Spanish and names no content.
+#[derive(Debug, Clone)]
+struct Rejection {
+    kind: &'static str,
+    reason: String,
 }
 
-/// Stores the messages of one IMAP fetch in one transaction (one commit instead of one per
-/// message); returns their row ids in order. Nothing is flagged on the server before this
-/// returns, so "stored before flagged" holds for the whole batch.
-pub async fn store_many(db: &Db, raws: &[&[u8]], source: &str, now_ms: i64) -> AppResult<Vec<i64>> {
-    let mut tx = db.begin_write().await?;
-    let mut ids = Vec::with_capacity(raws.len());
-    for raw in raws {
-        ids.push(store_in(&mut tx, raw, source, now_ms).await?);
+/// A message read before anything is written: its storage key and sender, its parsed form (or
+/// why it cannot be read) and the requester whose address sent it.
+struct Prepared {
+    raw: Vec<u8>,
+    key: String,
+    message_id: Option<String>,
+    sender: Option<String>,
+    parsed: Result<ParsedMail, Rejection>,
+    known_requester: Option<i64>,
+}
+
+impl Prepared {
+    /// Parses `raw` (CPU only).
+    fn read(raw: Vec<u8>) -> Prepared {
+        let header_bytes = &raw[..raw.len().min(256 * 1024)];
+        let headers = mail_parser::MessageParser::default().parse_headers(header_bytes);
+        let message_id = headers
+            .as_ref()
+            .and_then(|m| m.message_id())
+            .map(mime::normalise_id)
+            .filter(|m| !m.is_empty() && m.len() <= 900);
+        let sender = headers
+            .as_ref()
+            .and_then(|m| m.from())
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(|a| a.trim().to_lowercase());
+        let key = match &message_id {
+            Some(id) => format!("mid:{id}"),
+            None => format!("sha256:{:x}", Sha256::digest(&raw)),
+        };
+        let parsed = if raw.len() > MAX_RAW_BYTES {
+            Err(Rejection {
+                kind: "too_large",
+                reason: "mensaje demasiado grande".into(),
+            })
+        } else {
+            mime::parse(&raw).map_err(|unreadable| Rejection {
+                kind: "unreadable",
+                reason: unreadable.0,
+            })
+        };
+        Prepared {
+            raw,
+            key,
+            message_id,
+            sender,
+            parsed,
+            known_requester: None,
+        }
     }
-    tx.commit().await?;
-    Ok(ids)
+
+    /// Parses `raw` and looks its sender up among the requesters (on the read pool: requesters
+    /// are not written by ingest, so reading them before the transaction sees the same rows).
+    async fn read_and_identify(db: &Db, raw: Vec<u8>) -> AppResult<Prepared> {
+        let mut message = Prepared::read(raw);
+        if let Ok(mail) = &message.parsed {
+            message.known_requester = sqlx::query_scalar(
+                "SELECT id FROM requesters WHERE lower(email) = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(&mail.from)
+            .fetch_optional(db.read())
+            .await?;
+        }
+        Ok(message)
+    }
 }
 
+/// Stores a raw message without applying it; returns its row id (the existing one for a
+/// duplicate). `ingest` stores and applies in one transaction; this is for a caller that only
+/// keeps the bytes (and for tests of a crash between storing and applying).
+pub async fn store(db: &Db, raw: &[u8], source: &str, now_ms: i64) -> AppResult<i64> {
+    let message = Prepared::read(raw.to_vec());
+    let mut conn = db.write().acquire().await?;
+    Ok(store_in(&mut conn, &message, source, now_ms).await?.0)
+}
+
+/// Inserts the raw row; returns its id and whether this call inserted it (false: it was stored
+/// before).
 async fn store_in(
-    conn: &mut sqlx::AnyConnection,
-    raw: &[u8],
+    conn: &mut AnyConnection,
+    message: &Prepared,
     source: &str,
     now_ms: i64,
-) -> AppResult<i64> {
-    let header_bytes = &raw[..raw.len().min(256 * 1024)];
-    let headers = mail_parser::MessageParser::default().parse_headers(header_bytes);
-    let message_id = headers
-        .as_ref()
-        .and_then(|m| m.message_id())
-        .map(mime::normalise_id)
-        .filter(|m| !m.is_empty() && m.len() <= 900);
-    let sender = headers
-        .as_ref()
-        .and_then(|m| m.from())
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(|a| a.trim().to_lowercase());
-    let key = match &message_id {
-        Some(id) => format!("mid:{id}"),
-        None => format!("sha256:{:x}", Sha256::digest(raw)),
-    };
+) -> AppResult<(i64, bool)> {
     let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO mail_inbound (message_key, message_id, source, sender, raw, size_bytes, status,
             auto_answered, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'stored', 0, $7)
          ON CONFLICT (message_key) DO NOTHING RETURNING id",
     )
-    .bind(&key)
-    .bind(&message_id)
+    .bind(&message.key)
+    .bind(&message.message_id)
     .bind(source)
-    .bind(&sender)
-    .bind(raw)
-    .bind(i64::try_from(raw.len()).unwrap_or(i64::MAX))
+    .bind(&message.sender)
+    .bind(&message.raw)
+    .bind(i64::try_from(message.raw.len()).unwrap_or(i64::MAX))
     .bind(now_ms)
     .fetch_optional(&mut *conn)
     .await?;
     match inserted {
-        Some(id) => Ok(id),
-        None => Ok(
+        Some(id) => Ok((id, true)),
+        None => Ok((
             sqlx::query_scalar("SELECT id FROM mail_inbound WHERE message_key = $1")
-                .bind(&key)
+                .bind(&message.key)
                 .fetch_one(&mut *conn)
                 .await?,
-        ),
+            false,
+        )),
     }
 }
 
-/// Stores and processes one message (the mailgate path).
+/// Stores and applies one message (the mailgate path); returns once the commit is durable.
+/// Concurrent calls share commits (SQLite's group commit; PostgreSQL's WAL flush).
 pub async fn ingest(
     db: &Db,
     policy: &InboundPolicy,
@@ -117,90 +183,367 @@ pub async fn ingest(
     source: &str,
     now_ms: i64,
 ) -> AppResult<Outcome> {
-    let id = store(db, raw, source, now_ms).await?;
-    process(db, policy, id, now_ms).await
+    let message = Arc::new(Prepared::read_and_identify(db, raw.to_vec()).await?);
+    let outcome = ingest_one(db, policy, message, source, now_ms).await?;
+    alert_if_dead(&outcome);
+    Ok(outcome)
+}
+
+/// `ingest_in` in a write transaction of its own (a savepoint of the next group commit, on
+/// SQLite); a rejected message is stored as a dead letter in a second one.
+async fn ingest_one(
+    db: &Db,
+    policy: &InboundPolicy,
+    message: Arc<Prepared>,
+    source: &str,
+    now_ms: i64,
+) -> AppResult<Outcome> {
+    let engine = db.engine;
+    let applied = {
+        let (policy, message, source) = (policy.clone(), message.clone(), source.to_string());
+        in_write_transaction(db, move |conn| {
+            Box::pin(
+                async move { ingest_in(conn, engine, &policy, &message, &source, now_ms).await },
+            )
+        })
+        .await
+    };
+    match applied {
+        Err(error) => match rejection_of(&error) {
+            Some(rejection) => {
+                let source = source.to_string();
+                in_write_transaction(db, move |conn| {
+                    Box::pin(async move {
+                        let (id, _) = store_in(conn, &message, &source, now_ms).await?;
+                        dead_letter_in(conn, id, rejection.kind, &rejection.reason, now_ms).await
+                    })
+                })
+                .await
+            }
+            None => Err(error),
+        },
+        outcome => outcome,
+    }
+}
+
+/// Runs `work` in a write transaction of its own — on SQLite, a savepoint of the next group
+/// commit — and answers once that is committed. An `Err` rolls back what `work` wrote.
+async fn in_write_transaction<T, F>(db: &Db, work: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, AppResult<T>> + Send + 'static,
+{
+    if let Some(group) = db.group_commit() {
+        return group.run(work).await;
+    }
+    let mut tx = db.begin_write().await?;
+    match work(&mut tx).await {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The error that matters is the work's; a failed rollback ends with the connection.
+            let _ = tx.rollback().await;
+            Err(error)
+        }
+    }
+}
+
+/// Messages of one IMAP fetch stored and applied per transaction on SQLite: one commit (a disk
+/// flush) serves them all, and the single writer is free again for registrations within a few
+/// dozen milliseconds. On PostgreSQL each message has a transaction of its own: a registration
+/// holds its year's counter row until its commit, so a long transaction would make every other
+/// registration of the desk wait; PostgreSQL's WAL writer flushes concurrent commits together.
+const MESSAGES_PER_TRANSACTION_SQLITE: usize = 25;
+
+/// Stores and applies the messages of one IMAP fetch, several to a transaction on SQLite (each in
+/// its own savepoint). Answers, in order, the outcome of every message that is stored (including
+/// the dead letters) and `None` for one that could not even be stored (it must not be flagged on
+/// the server, so it is fetched again). An error stops at the transaction it happened in; what
+/// earlier ones committed comes back as duplicates when fetched again.
+pub async fn ingest_batch(
+    db: &Db,
+    policy: &InboundPolicy,
+    raws: Vec<Vec<u8>>,
+    source: &str,
+    now_ms: i64,
+) -> AppResult<Vec<Option<Outcome>>> {
+    let mut messages = Vec::with_capacity(raws.len());
+    for raw in raws {
+        messages.push(Arc::new(Prepared::read_and_identify(db, raw).await?));
+    }
+    let mut outcomes = Vec::with_capacity(messages.len());
+    match db.engine {
+        Engine::Sqlite => {
+            for chunk in messages.chunks(MESSAGES_PER_TRANSACTION_SQLITE) {
+                let mut tx = db.begin_write().await?;
+                let mut stored = Vec::with_capacity(chunk.len());
+                for message in chunk {
+                    stored.push(
+                        ingest_in_savepoint(&mut tx, db.engine, policy, message, source, now_ms)
+                            .await?,
+                    );
+                }
+                tx.commit().await?;
+                outcomes.extend(stored);
+            }
+        }
+        Engine::Postgres => {
+            for message in messages {
+                outcomes.push(
+                    match ingest_one(db, policy, message, source, now_ms).await {
+                        Ok(outcome) => Some(outcome),
+                        Err(error) => not_stored(error)?,
+                    },
+                );
+            }
+        }
+    }
+    for outcome in outcomes.iter().flatten() {
+        alert_if_dead(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// One message of a batch in its own savepoint of the caller's transaction.
+async fn ingest_in_savepoint(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    policy: &InboundPolicy,
+    message: &Prepared,
+    source: &str,
+    now_ms: i64,
+) -> AppResult<Option<Outcome>> {
+    let mut savepoint = conn.begin().await?;
+    let error = match ingest_in(&mut savepoint, engine, policy, message, source, now_ms).await {
+        Ok(outcome) => {
+            savepoint.commit().await?;
+            return Ok(Some(outcome));
+        }
+        Err(error) => error,
+    };
+    savepoint.rollback().await?;
+    let Some(rejection) = rejection_of(&error) else {
+        return not_stored(error);
+    };
+    let mut savepoint = conn.begin().await?;
+    let (id, _) = store_in(&mut savepoint, message, source, now_ms).await?;
+    let outcome = dead_letter_in(
+        &mut savepoint,
+        id,
+        rejection.kind,
+        &rejection.reason,
+        now_ms,
+    )
+    .await?;
+    savepoint.commit().await?;
+    Ok(Some(outcome))
+}
+
+/// A message of a batch that could not be stored: `None` (it stays on the server), unless the
+/// database itself is gone, which stops the batch.
+fn not_stored(error: AppError) -> AppResult<Option<Outcome>> {
+    match error {
+        AppError::Internal(e) if is_connection_failure(&e) => Err(AppError::Internal(e)),
+        error => {
+            tracing::error!(
+                error = ?error,
+                alert = "mail_not_stored",
+                "an inbound message could not be stored; it stays on the server"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// Stores `message` (or finds it stored) and applies it once, inside the caller's transaction.
+async fn ingest_in(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    policy: &InboundPolicy,
+    message: &Prepared,
+    source: &str,
+    now_ms: i64,
+) -> AppResult<Outcome> {
+    let (id, inserted) = store_in(conn, message, source, now_ms).await?;
+    let row = if inserted {
+        // Just inserted by this transaction: nobody else sees it, so there is nothing to lock
+        // or to read back.
+        InboundRow {
+            status: "stored".into(),
+            outcome: None,
+            request_id: None,
+            received_at: now_ms,
+        }
+    } else {
+        lock_row(conn, engine, id).await?
+    };
+    apply_row(conn, policy, id, row, inserted, message, now_ms).await
 }
 
 #[derive(FromRow)]
 struct InboundRow {
-    raw: Vec<u8>,
     status: String,
     outcome: Option<String>,
     request_id: Option<i64>,
     received_at: i64,
 }
 
-/// Parses and applies a stored message once. A message already applied answers its outcome; one
-/// that fails goes to the dead-letter list (and answers `dead`), never an error that would stop
-/// the caller from going on to the next message. Errors are only those of the database itself.
-pub async fn process(db: &Db, policy: &InboundPolicy, id: i64, now_ms: i64) -> AppResult<Outcome> {
-    let row: InboundRow = sqlx::query_as(
-        "SELECT raw, status, outcome, request_id, received_at FROM mail_inbound WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(db.write())
-    .await?;
+/// Locks a stored row, so that a concurrent worker (another node, on PostgreSQL) waits and then
+/// sees it applied. SQLite's writer is already exclusive.
+async fn lock_row(conn: &mut AnyConnection, engine: Engine, id: i64) -> AppResult<InboundRow> {
+    let sql = match engine {
+        Engine::Postgres => {
+            "SELECT status, outcome, request_id, received_at FROM mail_inbound WHERE id = $1 FOR UPDATE"
+        }
+        Engine::Sqlite => {
+            "SELECT status, outcome, request_id, received_at FROM mail_inbound WHERE id = $1"
+        }
+    };
+    Ok(sqlx::query_as(sql).bind(id).fetch_one(&mut *conn).await?)
+}
+
+/// Applying failed for the message's own sake (its data was rejected, or applying it failed with
+/// something other than a lost database). What it wrote must be rolled back; then the stored row
+/// becomes a dead letter, in a savepoint or transaction of its own.
+#[derive(Debug)]
+struct Rejected(Rejection);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "inbound message rejected ({}): {}",
+            self.0.kind, self.0.reason
+        )
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+fn rejection_of(error: &AppError) -> Option<Rejection> {
+    match error {
+        AppError::Internal(e) => e.downcast_ref::<Rejected>().map(|r| r.0.clone()),
+        AppError::Problem(_) => None,
+    }
+}
+
+/// Applies the stored row `id` (its state `row`, its bytes in `message`) once, inside the
+/// caller's transaction. A row already applied answers its outcome (`fresh: false`); an
+/// unreadable message becomes a dead letter here; one whose applying fails answers `Rejected`
+/// (the caller rolls back and stores the dead letter). Other errors are the database's.
+async fn apply_row(
+    conn: &mut AnyConnection,
+    policy: &InboundPolicy,
+    id: i64,
+    row: InboundRow,
+    newly_stored: bool,
+    message: &Prepared,
+    now_ms: i64,
+) -> AppResult<Outcome> {
     if row.status == "applied" {
         return Ok(Outcome {
             inbound_id: id,
             outcome: row.outcome.unwrap_or_default(),
-            request_number: number_of(db, row.request_id).await?,
+            request_number: number_of(conn, row.request_id).await?,
             fresh: false,
         });
     }
-    if row.raw.len() > MAX_RAW_BYTES {
-        return dead_letter(db, id, "too_large", "mensaje demasiado grande", now_ms).await;
-    }
-    let parsed = match mime::parse(&row.raw) {
-        Ok(parsed) => parsed,
-        Err(unreadable) => return dead_letter(db, id, "unreadable", &unreadable.0, now_ms).await,
+    let mail = match &message.parsed {
+        Ok(mail) => mail,
+        Err(rejection) => {
+            return dead_letter_in(conn, id, rejection.kind, &rejection.reason, now_ms).await;
+        }
     };
-    match apply(db, policy, id, &parsed, row.received_at, now_ms).await {
+    let applied = apply(
+        conn,
+        policy,
+        id,
+        mail,
+        message.known_requester,
+        row.received_at,
+        newly_stored,
+        now_ms,
+    )
+    .await;
+    let rejection = match applied {
         Ok(outcome) => {
-            // Only a dead letter has one to resolve; skipping the write for the others saves a
-            // commit per message.
+            // Only a dead letter has one to resolve.
             if row.status == "dead" {
                 sqlx::query(
                     "UPDATE mail_dead_letters SET resolved_at = $1 WHERE inbound_id = $2 AND resolved_at IS NULL",
                 )
                 .bind(now_ms)
                 .bind(id)
-                .execute(db.write())
+                .execute(&mut *conn)
                 .await?;
             }
-            Ok(outcome)
+            return Ok(outcome);
         }
-        Err(AppError::Problem(p)) => {
-            dead_letter(
-                db,
-                id,
-                "rejected",
-                &format!("no se pudo aplicar: {}", p.detail),
-                now_ms,
-            )
-            .await
+        Err(AppError::Problem(p)) => Rejection {
+            kind: "rejected",
+            reason: format!("no se pudo aplicar: {}", p.detail),
+        },
+        // A database that is down is not the message's fault: nothing is committed, and the
+        // message comes again (the MTA retries, the IMAP message stays unseen).
+        Err(AppError::Internal(e)) if is_connection_failure(&e) => {
+            return Err(AppError::Internal(e));
         }
-        Err(AppError::Internal(e)) => {
-            // A database that is down is not the message's fault: leave it stored for a retry.
-            if e.downcast_ref::<sqlx::Error>()
-                .is_some_and(is_connection_error)
-            {
-                return Err(AppError::Internal(e));
-            }
-            let reason: String = format!("error al aplicar: {e}").chars().take(500).collect();
-            dead_letter(db, id, "apply_error", &reason, now_ms).await
-        }
-    }
+        Err(AppError::Internal(e)) => Rejection {
+            kind: "apply_error",
+            reason: format!("error al aplicar: {e}").chars().take(500).collect(),
+        },
+    };
+    Err(AppError::Internal(anyhow::Error::new(Rejected(rejection))))
 }
 
-fn is_connection_error(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-    )
+fn is_connection_failure(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<sqlx::Error>().is_some_and(|e| {
+        matches!(
+            e,
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+        )
+    })
+}
+
+/// Parses and applies a stored row once (a row stored but never applied, a dead letter retried),
+/// in its own transaction. A message already applied answers its outcome; one that fails goes to
+/// the dead-letter list (and answers `dead`), never an error that would stop the caller from going
+/// on to the next message. Errors are only those of the database itself.
+pub async fn process(db: &Db, policy: &InboundPolicy, id: i64, now_ms: i64) -> AppResult<Outcome> {
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT raw FROM mail_inbound WHERE id = $1")
+        .bind(id)
+        .fetch_one(db.write())
+        .await?;
+    let message = Prepared::read_and_identify(db, raw).await?;
+    let (engine, policy) = (db.engine, policy.clone());
+    let applied = in_write_transaction(db, move |conn| {
+        Box::pin(async move {
+            let row = lock_row(conn, engine, id).await?;
+            apply_row(conn, &policy, id, row, false, &message, now_ms).await
+        })
+    })
+    .await;
+    let outcome = match applied {
+        Err(error) => match rejection_of(&error) {
+            Some(rejection) => {
+                in_write_transaction(db, move |conn| {
+                    Box::pin(async move {
+                        dead_letter_in(conn, id, rejection.kind, &rejection.reason, now_ms).await
+                    })
+                })
+                .await?
+            }
+            None => return Err(error),
+        },
+        Ok(outcome) => outcome,
+    };
+    alert_if_dead(&outcome);
+    Ok(outcome)
 }
 
 /// Rows stored but never processed (the process stopped in between): processes them now.
@@ -216,27 +559,37 @@ pub async fn process_pending(db: &Db, policy: &InboundPolicy, now_ms: i64) -> Ap
     Ok(ids.len())
 }
 
-async fn number_of(db: &Db, request_id: Option<i64>) -> AppResult<Option<String>> {
+/// The alert of a new dead letter, once it is committed: no sender, subject or content, only the
+/// row to look at.
+fn alert_if_dead(outcome: &Outcome) {
+    if outcome.outcome == "dead" && outcome.fresh {
+        tracing::warn!(
+            inbound_id = outcome.inbound_id,
+            alert = "mail_dead_letter",
+            "inbound mail moved to the dead-letter list"
+        );
+    }
+}
+
+async fn number_of(conn: &mut AnyConnection, request_id: Option<i64>) -> AppResult<Option<String>> {
     let Some(id) = request_id else {
         return Ok(None);
     };
     Ok(
         sqlx::query_scalar("SELECT number FROM requests WHERE id = $1")
             .bind(id)
-            .fetch_optional(db.read())
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }
 
-/// `kind` (too_large, unreadable, rejected, apply_error) is what the metrics count by.
-async fn dead_letter(
-    db: &Db,
+async fn dead_letter_in(
+    conn: &mut AnyConnection,
     id: i64,
     kind: &str,
     reason: &str,
     now_ms: i64,
 ) -> AppResult<Outcome> {
-    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO mail_dead_letters (inbound_id, reason, reason_kind, attempts, created_at, last_attempt_at)
          VALUES ($1, $2, $4, 1, $3, $3)
@@ -248,19 +601,12 @@ async fn dead_letter(
     .bind(reason)
     .bind(now_ms)
     .bind(kind)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE mail_inbound SET status = 'dead', outcome = 'dead' WHERE id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-    tx.commit().await?;
-    // The alert: no sender, subject or content, only the row to look at.
-    tracing::warn!(
-        inbound_id = id,
-        alert = "mail_dead_letter",
-        "inbound mail moved to the dead-letter list"
-    );
     Ok(Outcome {
         inbound_id: id,
         outcome: "dead".into(),
@@ -269,19 +615,24 @@ async fn dead_letter(
     })
 }
 
+/// `newly_stored`: the row was inserted by this transaction, so no request can carry its
+/// idempotency key yet.
+#[expect(clippy::too_many_arguments, reason = "one message's worth of facts")]
 async fn apply(
-    db: &Db,
+    conn: &mut AnyConnection,
     policy: &InboundPolicy,
     id: i64,
     mail: &ParsedMail,
+    known: Option<i64>,
     received_at: i64,
+    newly_stored: bool,
     now_ms: i64,
 ) -> AppResult<Outcome> {
     // Our own mail coming back (a forward loop, or a copy of what we sent).
     if mail.from == policy.own_address
         || mail.x_loop.iter().any(|l| l.contains(&policy.own_address))
     {
-        return finish_simple(db, id, "loop", None, now_ms).await;
+        return finish_simple(conn, id, "loop", None, now_ms).await;
     }
     if let Some(bounced) = &mail.bounce_of {
         let mut request_id = None;
@@ -292,7 +643,7 @@ async fn apply(
             )
             .bind("rebotado: el servidor de destino devolvió el mensaje")
             .bind(message_id)
-            .fetch_optional(db.write())
+            .fetch_optional(&mut *conn)
             .await?;
             if let Some(r) = hit {
                 request_id = request_id.or(r);
@@ -303,39 +654,22 @@ async fn apply(
         } else {
             "bounce"
         };
-        return finish_simple(db, id, outcome, request_id, now_ms).await;
+        return finish_simple(conn, id, outcome, request_id, now_ms).await;
     }
 
-    let thread = find_thread(db, id, mail).await?;
-    let known: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM requesters WHERE lower(email) = $1 ORDER BY id LIMIT 1")
-            .bind(&mail.from)
-            .fetch_optional(db.read())
-            .await?;
-
-    if let Some(request_id) = thread {
-        let mut tx = db.begin_write().await?;
-        if !claim_row(&mut tx, db.engine, id).await? {
-            tx.rollback().await?;
-            return already_done(db, id).await;
-        }
-        let (omitted, event_id) = insert_mail_event(
-            &mut tx, request_id, "comment", mail, known, id, policy, now_ms,
-        )
-        .await?;
-        let _ = (omitted, event_id);
+    if let Some((request_id, number)) = find_thread(conn, id, mail).await? {
+        insert_mail_event(conn, request_id, "comment", mail, known, id, policy, now_ms).await?;
         sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
             .bind(now_ms)
             .bind(request_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
-        crate::db::search::index_request(&mut tx, request_id).await?;
-        mark_applied(&mut tx, id, "comment", request_id, false, now_ms).await?;
-        tx.commit().await?;
+        crate::db::search::index_request(conn, request_id).await?;
+        mark_applied(conn, id, "comment", request_id, false, now_ms).await?;
         return Ok(Outcome {
             inbound_id: id,
             outcome: "comment".into(),
-            request_number: number_of(db, Some(request_id)).await?,
+            request_number: Some(number),
             fresh: true,
         });
     }
@@ -350,23 +684,22 @@ async fn apply(
     } else {
         mail.body.clone()
     };
-    // One transaction: claim the row, register the request, record the mail, acknowledge, mark
-    // applied. A crash anywhere leaves nothing of it; the next attempt does it all once.
-    let mut tx = db.begin_write().await?;
-    if !claim_row(&mut tx, db.engine, id).await? {
-        tx.rollback().await?;
-        return already_done(db, id).await;
-    }
     let key = format!("mail:{id}");
-    // A request registered by an earlier version, which committed it before applying the mail.
-    let earlier: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM requests WHERE idempotency_key = $1")
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await?;
+    // A request registered by an earlier version, which committed it before applying the mail
+    // (an e-mail request: a key some API client chose is not this message's request).
+    let earlier: Option<i64> = if newly_stored {
+        None
+    } else {
+        sqlx::query_scalar(
+            "SELECT id FROM requests WHERE idempotency_key = $1 AND channel = 'email'",
+        )
+        .bind(&key)
+        .fetch_optional(&mut *conn)
+        .await?
+    };
     if earlier.is_none() {
         requests::create_in(
-            &mut tx,
+            conn,
             NewRequest {
                 channel: Channel::Email,
                 requester_id: known.map(RequesterId),
@@ -390,10 +723,10 @@ async fn apply(
     let (request_id, number): (i64, String) =
         sqlx::query_as("SELECT id, number FROM requests WHERE idempotency_key = $1")
             .bind(&key)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *conn)
             .await?;
     insert_mail_event(
-        &mut tx,
+        conn,
         request_id,
         "mail_received",
         mail,
@@ -404,10 +737,10 @@ async fn apply(
     )
     .await?;
     let answer = mail.machine_sent.is_none()
-        && within_caps(&mut tx, policy, &mail.from, request_id, now_ms).await?;
+        && within_caps(conn, policy, &mail.from, request_id, now_ms).await?;
     if answer {
         outbound::enqueue_acknowledgement(
-            &mut tx,
+            conn,
             request_id,
             &[],
             ReplyTo {
@@ -418,8 +751,7 @@ async fn apply(
         )
         .await?;
     }
-    mark_applied(&mut tx, id, "request", request_id, answer, now_ms).await?;
-    tx.commit().await?;
+    mark_applied(conn, id, "request", request_id, answer, now_ms).await?;
     Ok(Outcome {
         inbound_id: id,
         outcome: "request".into(),
@@ -428,32 +760,8 @@ async fn apply(
     })
 }
 
-/// Locks the inbound row; false when another worker already applied it.
-async fn claim_row(tx: &mut AnyConnection, engine: Engine, id: i64) -> AppResult<bool> {
-    let sql = match engine {
-        Engine::Postgres => "SELECT status FROM mail_inbound WHERE id = $1 FOR UPDATE",
-        Engine::Sqlite => "SELECT status FROM mail_inbound WHERE id = $1",
-    };
-    let status: String = sqlx::query_scalar(sql).bind(id).fetch_one(&mut *tx).await?;
-    Ok(status != "applied")
-}
-
-async fn already_done(db: &Db, id: i64) -> AppResult<Outcome> {
-    let (outcome, request_id): (Option<String>, Option<i64>) =
-        sqlx::query_as("SELECT outcome, request_id FROM mail_inbound WHERE id = $1")
-            .bind(id)
-            .fetch_one(db.read())
-            .await?;
-    Ok(Outcome {
-        inbound_id: id,
-        outcome: outcome.unwrap_or_default(),
-        request_number: number_of(db, request_id).await?,
-        fresh: false,
-    })
-}
-
 async fn finish_simple(
-    db: &Db,
+    conn: &mut AnyConnection,
     id: i64,
     outcome: &str,
     request_id: Option<i64>,
@@ -466,12 +774,12 @@ async fn finish_simple(
     .bind(request_id)
     .bind(now_ms)
     .bind(id)
-    .execute(db.write())
+    .execute(&mut *conn)
     .await?;
     Ok(Outcome {
         inbound_id: id,
         outcome: outcome.into(),
-        request_number: number_of(db, request_id).await?,
+        request_number: number_of(conn, request_id).await?,
         fresh: true,
     })
 }
@@ -498,18 +806,24 @@ async fn mark_applied(
     Ok(())
 }
 
-/// In-Reply-To, then References, then the number in the subject.
-async fn find_thread(db: &Db, id: i64, mail: &ParsedMail) -> AppResult<Option<i64>> {
+/// In-Reply-To, then References, then the number in the subject: the request's id and number.
+async fn find_thread(
+    conn: &mut AnyConnection,
+    id: i64,
+    mail: &ParsedMail,
+) -> AppResult<Option<(i64, String)>> {
     for parent in mail.in_reply_to.iter().chain(mail.references.iter()) {
-        let hit: Option<i64> = sqlx::query_scalar(
-            "SELECT request_id FROM outbox WHERE message_id = $1 AND request_id IS NOT NULL
+        let hit: Option<(i64, String)> = sqlx::query_as(
+            "SELECT q.id, q.number FROM outbox o JOIN requests q ON q.id = o.request_id
+             WHERE o.message_id = $1
              UNION ALL
-             SELECT request_id FROM mail_inbound WHERE message_id = $1 AND id <> $2 AND request_id IS NOT NULL
+             SELECT q.id, q.number FROM mail_inbound m JOIN requests q ON q.id = m.request_id
+             WHERE m.message_id = $1 AND m.id <> $2
              LIMIT 1",
         )
         .bind(parent)
         .bind(id)
-        .fetch_optional(db.read())
+        .fetch_optional(&mut *conn)
         .await?;
         if hit.is_some() {
             return Ok(hit);
@@ -517,9 +831,9 @@ async fn find_thread(db: &Db, id: i64, mail: &ParsedMail) -> AppResult<Option<i6
     }
     if let Some(number) = mime::number_in_subject(&mail.subject) {
         return Ok(
-            sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
+            sqlx::query_as("SELECT id, number FROM requests WHERE number = $1")
                 .bind(number.to_string())
-                .fetch_optional(db.read())
+                .fetch_optional(&mut *conn)
                 .await?,
         );
     }
@@ -534,19 +848,17 @@ async fn within_caps(
     request_id: i64,
     now_ms: i64,
 ) -> AppResult<bool> {
-    let to_sender: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mail_inbound WHERE sender = $1 AND auto_answered = 1 AND received_at > $2",
+    let (to_sender, about_request): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM mail_inbound
+                 WHERE sender = $1 AND auto_answered = 1 AND received_at > $2),
+                (SELECT COUNT(*) FROM outbox WHERE request_id = $3 AND created_at > $4)",
     )
     .bind(sender)
     .bind(now_ms - 86_400_000)
+    .bind(request_id)
+    .bind(now_ms - 3_600_000)
     .fetch_one(&mut *tx)
     .await?;
-    let about_request: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE request_id = $1 AND created_at > $2")
-            .bind(request_id)
-            .bind(now_ms - 3_600_000)
-            .fetch_one(&mut *tx)
-            .await?;
     Ok(
         to_sender < policy.max_per_sender_per_day
             && about_request < policy.max_per_request_per_hour,

@@ -215,20 +215,33 @@ pub fn bare_address(header: &str) -> String {
 
 /// Records the sender identity in the database, so the acknowledgement written inside a
 /// request's transaction (`db::requests::create`) uses our address and Message-ID domain.
+/// Every `mailgate` process calls this: when nothing changed it costs a read, not a commit.
 pub async fn save_settings(db: &Db, args: &MailArgs) -> crate::error::AppResult<()> {
-    for (name, value) in [
+    let wanted = [
         ("from", args.from_header()),
         ("message_id_domain", args.message_id_domain()),
-    ] {
+    ];
+    let stored: Vec<(String, String)> = sqlx::query_as("SELECT name, value FROM mail_settings")
+        .fetch_all(db.read())
+        .await?;
+    let unchanged = wanted
+        .iter()
+        .all(|(name, value)| stored.iter().any(|(n, v)| n == name && v == value));
+    if unchanged {
+        return Ok(());
+    }
+    let mut tx = db.begin_write().await?;
+    for (name, value) in wanted {
         sqlx::query(
             "INSERT INTO mail_settings (name, value) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
         .bind(value)
-        .execute(db.write())
+        .execute(&mut *tx)
         .await?;
     }
+    tx.commit().await?;
     Ok(())
 }
 

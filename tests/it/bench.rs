@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use reqwest::StatusCode;
 use ventanilla::bench::generate::{GenerateOptions, generate};
 use ventanilla_domain::curp::Curp;
+use ventanilla_domain::identifiers::Email;
 
 use ventanilla::db::requests::registration_year;
 
@@ -81,15 +82,16 @@ async fn generated_data_is_consistent_and_readable_through_the_api() {
         .expect("count");
     assert_eq!(future, 0, "no event is dated after now");
 
-    // Requesters carry valid CURPs.
-    let curps: Vec<String> = sqlx::query_scalar("SELECT curp FROM requesters")
+    // Requesters carry valid CURPs and e-mail addresses (the mail benchmark writes from them).
+    let people: Vec<(String, String)> = sqlx::query_as("SELECT curp, email FROM requesters")
         .fetch_all(db.read())
         .await
         .expect("curps");
-    assert_eq!(curps.len() as u64, generated.requesters);
+    assert_eq!(people.len() as u64, generated.requesters);
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    for curp in &curps {
+    for (curp, email) in &people {
         assert!(Curp::parse(curp, today).is_ok(), "invalid CURP {curp}");
+        assert!(Email::parse(email).is_ok(), "invalid e-mail {email}");
     }
 
     // The API reads them, and a request registered through it continues the numbering.

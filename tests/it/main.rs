@@ -8,6 +8,7 @@ mod bench;
 mod browser;
 mod catalogue;
 mod mail;
+mod mail_ingest;
 mod mail_ops;
 mod mail_templates;
 mod numbering;

@@ -1,0 +1,311 @@
+//! Ingest that shares commits: the messages of one IMAP fetch stored and applied in one
+//! transaction (each in its own savepoint), and concurrent `inbound::ingest` calls of one process
+//! (SQLite's group commit; concurrent transactions on PostgreSQL). Durability is the mail tests'
+//! business; these check that sharing a commit changes nothing a message sees.
+
+use serde_json::Value;
+use ventanilla::mail::inbound::{self, Outcome};
+
+use crate::helpers::TestApp;
+use crate::mail::{policy, set_email};
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn crlf(text: &str) -> Vec<u8> {
+    text.replace('\n', "\r\n").into_bytes()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(app.db.read())
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_duplicate_once() {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(7401, "none").await;
+    set_email(&app, requester, "Rocio.Leal@Example.org").await;
+    let first = crlf(
+        "From: =?UTF-8?Q?Roc=C3=ADo_Leal?= <rocio.leal@example.org>\nSubject: Sin acceso al SAES\nMessage-ID: <batch-1@example.org>\n\nNo puedo entrar desde ayer.\n",
+    );
+    let no_sender = crlf("Subject: sin remitente\nMessage-ID: <batch-bad@example.org>\n\nHola\n");
+    let second = crlf(
+        "From: pedro@otra.mx\nSubject: Impresora atascada\nMessage-ID: <batch-2@otra.mx>\n\nLa impresora del segundo piso se atasca.\n",
+    );
+    // Rocío adds something, replying to her own first message of the same fetch.
+    let follow_up = crlf(
+        "From: rocio.leal@example.org\nSubject: Re: Sin acceso al SAES\nMessage-ID: <batch-3@example.org>\nIn-Reply-To: <batch-1@example.org>\n\nOlvidé decir que uso Firefox.\n",
+    );
+    let batch = vec![
+        first.clone(),
+        no_sender.clone(),
+        second.clone(),
+        first.clone(),
+        follow_up.clone(),
+    ];
+    let outcomes: Vec<Outcome> =
+        inbound::ingest_batch(&app.db, &policy(), batch.clone(), "imap:INBOX", now_ms())
+            .await
+            .expect("the batch is committed")
+            .into_iter()
+            .map(|o| o.expect("every message is stored"))
+            .collect();
+    let kinds: Vec<&str> = outcomes.iter().map(|o| o.outcome.as_str()).collect();
+    assert_eq!(kinds, ["request", "dead", "request", "request", "comment"]);
+    let number = outcomes[0].request_number.clone().expect("a number");
+    assert_eq!(
+        (
+            outcomes[3].inbound_id,
+            outcomes[3].fresh,
+            outcomes[3].request_number.as_deref()
+        ),
+        (outcomes[0].inbound_id, false, Some(number.as_str())),
+        "the same message twice in one fetch is one request"
+    );
+    assert_eq!(outcomes[4].request_number.as_deref(), Some(number.as_str()));
+    assert_ne!(outcomes[2].request_number.as_deref(), Some(number.as_str()));
+
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 2);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM mail_inbound").await, 4);
+    let dead: Vec<i64> =
+        sqlx::query_scalar("SELECT inbound_id FROM mail_dead_letters WHERE resolved_at IS NULL")
+            .fetch_all(app.db.read())
+            .await
+            .expect("dead letters");
+    assert_eq!(dead, [outcomes[1].inbound_id]);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement'"
+        )
+        .await,
+        2,
+        "one acknowledgement per request, none for the duplicate or the comment"
+    );
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    assert_eq!(detail["requester_id"], requester);
+    let comments: Vec<&Value> = detail["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "comment")
+        .collect();
+    assert_eq!(comments.len(), 1, "{detail}");
+    assert_eq!(
+        comments[0]["payload"]["body"],
+        "Olvidé decir que uso Firefox."
+    );
+
+    // The server never got the flags (a crash after the commit): the same fetch again changes
+    // nothing but the dead letter's attempts.
+    let again: Vec<Outcome> =
+        inbound::ingest_batch(&app.db, &policy(), batch, "imap:INBOX", now_ms())
+            .await
+            .expect("the batch is committed")
+            .into_iter()
+            .map(|o| o.expect("stored"))
+            .collect();
+    for (before, after) in outcomes.iter().zip(&again) {
+        assert_eq!(
+            (before.inbound_id, &before.request_number),
+            (after.inbound_id, &after.request_number)
+        );
+    }
+    assert!(
+        again
+            .iter()
+            .filter(|o| o.outcome != "dead")
+            .all(|o| !o.fresh)
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 2);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM request_events WHERE kind = 'comment'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app, "SELECT attempts FROM mail_dead_letters").await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn concurrent_ingests_get_one_request_each_and_a_message_delivered_in_parallel_is_one() {
+    let app = TestApp::spawn().await;
+    let repeated = crlf(
+        "From: lucia@otra.mx\nSubject: Proyector del aula 12\nMessage-ID: <many@otra.mx>\n\nNo enciende.\n",
+    );
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let db = app.db.clone();
+        // Every fourth delivery is the same message again, as an MTA retrying in parallel.
+        let raw = if i % 4 == 0 {
+            repeated.clone()
+        } else {
+            crlf(&format!(
+                "From: persona{i}@otra.mx\nSubject: Solicitud {i}\nMessage-ID: <parallel-{i}@otra.mx>\n\nNo puedo entrar a mi cuenta {i}.\n"
+            ))
+        };
+        tasks.push(tokio::spawn(async move {
+            inbound::ingest(&db, &policy(), &raw, "mailgate", now_ms()).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task").expect("stored and applied"));
+    }
+    assert!(outcomes.iter().all(|o| o.outcome == "request"));
+    let repeats: Vec<&Outcome> = outcomes.iter().step_by(4).collect();
+    assert_eq!(repeats.iter().filter(|o| o.fresh).count(), 1);
+    assert!(repeats.iter().all(|o| {
+        (o.inbound_id, &o.request_number) == (repeats[0].inbound_id, &repeats[0].request_number)
+    }));
+    let mut numbers: Vec<&str> = outcomes
+        .iter()
+        .filter_map(|o| o.request_number.as_deref())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(
+        numbers.len(),
+        31,
+        "30 distinct messages and the repeated one"
+    );
+    // Numbers stay gap-free when registrations share commits.
+    let sequences: Vec<i64> = sqlx::query_scalar("SELECT sequence FROM requests ORDER BY sequence")
+        .fetch_all(app.db.read())
+        .await
+        .expect("sequences");
+    assert_eq!(sequences, (1..=31).collect::<Vec<i64>>());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement'"
+        )
+        .await,
+        31
+    );
+}
+
+/// A request already holds the idempotency key the message's row would register under (an API
+/// client chose `mail:1`): registering fails, and only that message must become a dead letter.
+async fn app_with_the_key_of_the_first_message_taken() -> (TestApp, String) {
+    let app = TestApp::spawn().await;
+    let requester = app.requester(7402, "none").await;
+    let service = app.service_id("Correo electrónico").await;
+    let number = app.phone_request(requester, service).await;
+    sqlx::query("UPDATE requests SET idempotency_key = 'mail:1' WHERE number = $1")
+        .bind(&number)
+        .execute(app.db.write())
+        .await
+        .expect("update");
+    (app, number)
+}
+
+#[tokio::test]
+async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batch_is_applied() {
+    let (app, phone_number) = app_with_the_key_of_the_first_message_taken().await;
+    let batch: Vec<Vec<u8>> = (1..=3)
+        .map(|i| {
+            crlf(&format!(
+                "From: persona{i}@otra.mx\nSubject: Falla {i}\nMessage-ID: <fails-{i}@otra.mx>\n\nTexto {i}.\n"
+            ))
+        })
+        .collect();
+    let outcomes: Vec<Outcome> =
+        inbound::ingest_batch(&app.db, &policy(), batch, "imap:INBOX", now_ms())
+            .await
+            .expect("the batch is committed")
+            .into_iter()
+            .map(|o| o.expect("stored"))
+            .collect();
+    let kinds: Vec<&str> = outcomes.iter().map(|o| o.outcome.as_str()).collect();
+    assert_eq!(kinds, ["dead", "request", "request"]);
+    let (kind, reason): (String, String) =
+        sqlx::query_as("SELECT reason_kind, reason FROM mail_dead_letters")
+            .fetch_one(app.db.read())
+            .await
+            .expect("one dead letter");
+    assert_eq!(kind, "rejected", "{reason}");
+    // Nothing of the failed attempt is left: no request, event or acknowledgement of it, and the
+    // phone request is untouched.
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 3);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'"
+        )
+        .await,
+        2
+    );
+    let (_, phone) = app
+        .get(&format!("/api/v1/requests/{phone_number}"), &app.agent)
+        .await;
+    assert_eq!(phone["channel"], "phone");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM mail_inbound WHERE status = 'dead'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM mail_inbound WHERE status = 'applied' AND request_id IS NOT NULL"
+        )
+        .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_single_message_that_fails_to_apply_is_stored_as_a_dead_letter() {
+    let (app, _) = app_with_the_key_of_the_first_message_taken().await;
+    let raw = crlf(
+        "From: persona@otra.mx\nSubject: Falla\nMessage-ID: <single-fails@otra.mx>\n\nTexto.\n",
+    );
+    let outcome = inbound::ingest(&app.db, &policy(), &raw, "mailgate", now_ms())
+        .await
+        .expect("stored");
+    assert_eq!((outcome.outcome.as_str(), outcome.fresh), ("dead", true));
+    let (status, kind): (String, String) = sqlx::query_as(
+        "SELECT m.status, d.reason_kind FROM mail_inbound m
+         JOIN mail_dead_letters d ON d.inbound_id = m.id WHERE m.id = $1",
+    )
+    .bind(outcome.inbound_id)
+    .fetch_one(app.db.read())
+    .await
+    .expect("the message is stored, as a dead letter");
+    assert_eq!((status.as_str(), kind.as_str()), ("dead", "rejected"));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM mail_inbound").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'"
+        )
+        .await,
+        0
+    );
+    let next = inbound::ingest(
+        &app.db,
+        &policy(),
+        &crlf("From: otra@otra.mx\nSubject: Bien\nMessage-ID: <single-good@otra.mx>\n\nTexto.\n"),
+        "mailgate",
+        now_ms(),
+    )
+    .await
+    .expect("stored");
+    assert_eq!(next.outcome, "request");
+}
