@@ -909,69 +909,6 @@ async fn the_mailgate_command_reads_one_message_on_standard_input() {
     db.close().await;
 }
 
-/// Ingest rate through the mailgate code path and through IMAP (500 messages each). A benchmark:
-/// `cargo test --test it mail_ingest_rate -- --ignored --nocapture`.
-#[tokio::test]
-#[ignore = "benchmark; run explicitly with --ignored"]
-async fn mail_ingest_rate() {
-    let _serial = MAIL_SERVERS.lock().await;
-    let app = TestApp::spawn().await;
-    let n = 500;
-    let start = Instant::now();
-    for i in 0..n {
-        let raw = crlf(&format!(
-            "From: persona{i}@otra.mx\nSubject: Solicitud {i}\nMessage-ID: <gate-{i}@otra.mx>\n\nNo puedo entrar a mi cuenta {i}.\n"
-        ));
-        ingest(&app, &raw).await;
-    }
-    let gate = start.elapsed();
-    println!(
-        "mailgate path: {n} messages in {:.2} s = {:.0} msg/s",
-        gate.as_secs_f64(),
-        f64::from(n) / gate.as_secs_f64()
-    );
-
-    let servers = Servers::start(3625);
-    {
-        let mut session = mail::imap::connect(&servers.imap("crm"))
-            .await
-            .expect("login");
-        for i in 0..n {
-            let raw = crlf(&format!(
-                "From: otra{i}@otra.mx\nSubject: Por IMAP {i}\nMessage-ID: <imap-{i}@otra.mx>\n\nTexto {i}.\n"
-            ));
-            session
-                .append("INBOX", None, None, &raw)
-                .await
-                .expect("append");
-        }
-        let _ = session.logout().await;
-    }
-    let fetcher = mail::imap::Fetcher::new(
-        app.db.clone(),
-        ImapConfig {
-            server: servers.imap("crm"),
-            folder: "INBOX".into(),
-            done_folder: None,
-            poll_seconds: 1,
-        },
-        policy(),
-    );
-    let start = Instant::now();
-    let mut session = mail::imap::connect(&fetcher.config.server)
-        .await
-        .expect("login");
-    session.select("INBOX").await.expect("select");
-    let handled = fetcher.fetch_round(&mut session).await.expect("round");
-    let imap = start.elapsed();
-    assert_eq!(handled, n as usize);
-    println!(
-        "IMAP path: {n} messages in {:.2} s = {:.0} msg/s",
-        imap.as_secs_f64(),
-        f64::from(n) / imap.as_secs_f64()
-    );
-}
-
 /// The outcome is the last line of standard output (log lines, such as sqlx's slow-statement
 /// warnings under load, may come before it).
 fn last_json_line(stdout: &[u8]) -> Value {
