@@ -159,14 +159,7 @@ async fn plan<'a>(
         status,
         area,
         registered_at: (entered == Status::Registered).then_some(job.now_ms),
-        deadlines: DeadlineColumns {
-            response_due_at: None,
-            resolution_due_at: None,
-            sla_state: "none",
-            sla_due_at: None,
-            sla_warn_at: None,
-            sla_next_check_at: None,
-        },
+        deadlines: DeadlineColumns::without_clocks(status),
         request_id: 0,
         number: None,
     }))
@@ -186,7 +179,8 @@ async fn fill_deadlines(
     tx: &mut AnyConnection,
     planned: &mut [(usize, Planned<'_>)],
 ) -> AppResult<()> {
-    let Some((_, first)) = planned.first() else {
+    // Only registered requests have running clocks (the intake queue's do not start yet).
+    let Some((_, first)) = planned.iter().find(|(_, p)| p.registered_at.is_some()) else {
         return Ok(());
     };
     let calendar = service_levels::load_calendar(&mut *tx, first.job.now_ms).await?;

@@ -509,6 +509,19 @@ pub struct DeadlineColumns {
 }
 
 impl DeadlineColumns {
+    /// The columns of a request with no clock (no sheet targets yet, e.g. in the intake queue):
+    /// what `compute` gives for no levels, without needing the calendar.
+    pub fn without_clocks(status: Status) -> DeadlineColumns {
+        DeadlineColumns {
+            response_due_at: None,
+            resolution_due_at: None,
+            sla_state: overall_state(&[]),
+            sla_due_at: status.is_open().then_some(NO_RUNNING_DEADLINE),
+            sla_warn_at: None,
+            sla_next_check_at: None,
+        }
+    }
+
     /// The columns for a request in `status` whose clocks are `levels`; `fired` holds the
     /// (target, level) alerts already sent, which the monitor need not look at again.
     pub fn compute(
@@ -1096,4 +1109,20 @@ pub fn digest_due(calendar: &Calendar, now: Timestamp) -> Option<jiff::civil::Da
     let date = local.date();
     let after_nine = local.time() >= jiff::civil::Time::constant(9, 0, 0, 0);
     (after_nine && calendar.day_closure(date).is_none()).then_some(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_without_clocks_needs_no_calendar_for_its_columns_l4() {
+        let calendar = ipn_calendar_for(2026).expect("calendar");
+        for status in [Status::Received, Status::ToConfirm, Status::Closed] {
+            assert_eq!(
+                DeadlineColumns::without_clocks(status),
+                DeadlineColumns::compute(&calendar, status, &[], &default_levels(), &[])
+            );
+        }
+    }
 }
