@@ -343,7 +343,8 @@ async fn insert_first_events(
             });
         }
     }
-    requests::insert_events(tx, &events).await
+    requests::insert_events(tx, &events).await?;
+    Ok(())
 }
 
 /// Gives each request the next number of its year, in the order of the batch. Bumping the

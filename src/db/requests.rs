@@ -199,37 +199,27 @@ fn actor_parts(actor: Actor) -> (&'static str, Option<i64>) {
 }
 
 pub(crate) async fn insert_event(tx: &mut AnyConnection, e: EventRecord<'_>) -> AppResult<i64> {
-    let (actor_kind, actor_id) = actor_parts(e.actor);
-    Ok(sqlx::query_scalar(
-        "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status, to_status, payload, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(e.request_id)
-    .bind(e.at)
-    .bind(actor_kind)
-    .bind(actor_id)
-    .bind(e.kind)
-    .bind(e.from.map(Status::code))
-    .bind(e.to.map(Status::code))
-    .bind(e.payload.to_string())
-    .bind(e.reason)
-    .fetch_one(&mut *tx)
-    .await?)
+    insert_events(tx, std::slice::from_ref(&e))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the event insert returned no id")))
 }
 
-/// Writes several events with one statement per few hundred (a batch of registrations).
+/// Writes events with one statement per few hundred (a batch of registrations); returns their
+/// ids (in no particular order when there are several).
 pub(crate) async fn insert_events(
     tx: &mut AnyConnection,
     events: &[EventRecord<'_>],
-) -> AppResult<()> {
+) -> AppResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(events.len());
     for range in super::row_slices(events.len()) {
         let chunk = &events[range];
         let sql = format!(
             "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status,
-                to_status, payload, reason) VALUES {}",
+                to_status, payload, reason) VALUES {} RETURNING id",
             super::value_rows(tx, chunk.len(), 9, "")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let mut query = sqlx::query_scalar(AssertSqlSafe(sql));
         for e in chunk {
             let (actor_kind, actor_id) = actor_parts(e.actor);
             query = query
@@ -243,9 +233,10 @@ pub(crate) async fn insert_events(
                 .bind(e.payload.to_string())
                 .bind(e.reason);
         }
-        query.execute(&mut *tx).await?;
+        let chunk_ids: Vec<i64> = query.fetch_all(&mut *tx).await?;
+        ids.extend(chunk_ids);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// The result of registering a request.
