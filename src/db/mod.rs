@@ -234,7 +234,7 @@ pub(crate) fn value_rows(
     columns: usize,
     tail: &str,
 ) -> String {
-    let anonymous = conn.backend_name() == "SQLite";
+    let anonymous = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
     let mut sql = String::with_capacity(rows * (columns * 5 + tail.len() + 4));
     for row in 0..rows {
         if row > 0 {

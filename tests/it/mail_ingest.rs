@@ -17,6 +17,16 @@ fn crlf(text: &str) -> Vec<u8> {
     text.replace('\n', "\r\n").into_bytes()
 }
 
+/// Ingests one IMAP fetch's messages; every one must have been stored.
+async fn ingest_stored(app: &TestApp, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
+    inbound::ingest_batch(&app.db, &policy(), batch, "imap:INBOX", now_ms())
+        .await
+        .expect("the batch is committed")
+        .into_iter()
+        .map(|o| o.expect("every message is stored"))
+        .collect()
+}
+
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_one(app.db.read())
@@ -47,13 +57,7 @@ async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_dupli
         first.clone(),
         follow_up.clone(),
     ];
-    let outcomes: Vec<Outcome> =
-        inbound::ingest_batch(&app.db, &policy(), batch.clone(), "imap:INBOX", now_ms())
-            .await
-            .expect("the batch is committed")
-            .into_iter()
-            .map(|o| o.expect("every message is stored"))
-            .collect();
+    let outcomes: Vec<Outcome> = ingest_stored(&app, batch.clone()).await;
     let kinds: Vec<&str> = outcomes.iter().map(|o| o.outcome.as_str()).collect();
     assert_eq!(kinds, ["request", "dead", "request", "request", "comment"]);
     let number = outcomes[0].request_number.clone().expect("a number");
@@ -104,13 +108,7 @@ async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_dupli
 
     // The server never got the flags (a crash after the commit): the same fetch again changes
     // nothing but the dead letter's attempts.
-    let again: Vec<Outcome> =
-        inbound::ingest_batch(&app.db, &policy(), batch, "imap:INBOX", now_ms())
-            .await
-            .expect("the batch is committed")
-            .into_iter()
-            .map(|o| o.expect("stored"))
-            .collect();
+    let again: Vec<Outcome> = ingest_stored(&app, batch).await;
     for (before, after) in outcomes.iter().zip(&again) {
         assert_eq!(
             (before.inbound_id, &before.request_number),
@@ -221,13 +219,7 @@ async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batc
             ))
         })
         .collect();
-    let outcomes: Vec<Outcome> =
-        inbound::ingest_batch(&app.db, &policy(), batch, "imap:INBOX", now_ms())
-            .await
-            .expect("the batch is committed")
-            .into_iter()
-            .map(|o| o.expect("stored"))
-            .collect();
+    let outcomes: Vec<Outcome> = ingest_stored(&app, batch).await;
     let kinds: Vec<&str> = outcomes.iter().map(|o| o.outcome.as_str()).collect();
     assert_eq!(kinds, ["dead", "request", "request"]);
     let (kind, reason): (String, String) =
