@@ -133,7 +133,7 @@ impl Db {
                             Ok(())
                         })
                     })
-                    .connect(url)
+                    .connect(&postgres_url(url))
                     .await
                     .with_context(|| format!("connecting to {}", redact_url(url)))?;
                 // PostgreSQL already flushes concurrent commits together in its WAL writer.
@@ -277,6 +277,32 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The PostgreSQL URL the pool connects with: on loopback, without TLS unless `sslmode` says
+/// otherwise. TLS protects nothing that stays inside the machine, and through it sqlx's socket
+/// (no `TCP_NODELAY`, sqlx issue 4335) waits for the peer's delayed acknowledgement: 40 ms stalls
+/// that halved mail ingest (docs/PERFORMANCE.md). A Unix socket (`?host=/run/postgresql`) is
+/// already without TLS.
+pub fn postgres_url(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let chosen = parsed.query_pairs().any(|(key, _)| key == "sslmode");
+    if !loopback || chosen {
+        return url.to_string();
+    }
+    let separator = if parsed.query().is_some() { '&' } else { '?' };
+    match url.split_once('#') {
+        Some((before, fragment)) => format!("{before}{separator}sslmode=disable#{fragment}"),
+        None => format!("{url}{separator}sslmode=disable"),
+    }
+}
+
 /// Milliseconds since the epoch, the storage form of an instant.
 pub fn to_millis(t: jiff::Timestamp) -> i64 {
     t.as_millisecond()
@@ -339,6 +365,30 @@ mod tests {
             "postgres://app:***@db:5432/v"
         );
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn postgres_on_loopback_goes_without_tls_unless_asked() {
+        assert_eq!(
+            postgres_url("postgres://postgres@127.0.0.1:5432/v"),
+            "postgres://postgres@127.0.0.1:5432/v?sslmode=disable"
+        );
+        assert_eq!(
+            postgres_url("postgres://a:b@localhost/v?application_name=x"),
+            "postgres://a:b@localhost/v?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            postgres_url("postgresql://[::1]:5433/v"),
+            "postgresql://[::1]:5433/v?sslmode=disable"
+        );
+        for kept in [
+            "postgres://postgres@127.0.0.1/v?sslmode=require",
+            "postgres://app@db.example.mx/v",
+            "postgres://app@10.0.0.7/v",
+            "postgres:///v?host=/run/postgresql",
+        ] {
+            assert_eq!(postgres_url(kept), kept);
+        }
     }
 
     #[test]

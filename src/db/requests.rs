@@ -324,73 +324,71 @@ async fn register_one(
         })
 }
 
-/// Above this many estimated matches, PostgreSQL search scans the newest requests until the
-/// page is full.
-const PG_MANY_MATCHES: i64 = 10_000;
+/// PostgreSQL search first looks among this many newest requests (by id).
+const PG_RECENT_WINDOW: i64 = 5_000;
 /// Up to this many matches found in the GIN index are sorted.
 const PG_FEW_MATCHES: i64 = 5_000;
 
 /// The newest matching ids on PostgreSQL, where no single plan is fast for every query: scanning
 /// newest first reaches the oldest row when a word matches almost nothing (0.6 s at 1M), and the
-/// GIN index must fetch and sort every match of a common word (0.3-0.7 s).
+/// GIN index must fetch and sort every match of a common word (0.3-0.7 s). The planner cannot
+/// tell the two apart: words that go together, such as «certificado vencido», are estimated as
+/// if independent (5,282 for 72,027).
 ///
-/// When the planner expects many matches (`pg_estimated_matches`), the newest-first scan fills
-/// the page at once. Otherwise the estimate may be wrong — words that go together, such as
-/// «videoconferencia audio», are estimated as if independent (4,801 for 71,522) — so the index
-/// is asked for at most a few thousand matches: when it has that few they are sorted, else the
-/// newest-first scan runs; a one-time filter skips the branch that does not apply. The sorted
-/// branch does not test the text again (`few` holds only matches): re-reading every match's
-/// vector cost 120 ms for the 2,820 matches of two surnames at 1M.
+/// So the query tries three ways, each only when the one before did not answer (one-time
+/// filters skip the others):
+/// 1. `recent`: the newest 5,000 requests (below the page's cursor), tested one by one; a word
+///    in one request of a hundred fills the page here (0.5 ms).
+/// 2. `few`: the GIN index is asked for at most 5,001 matches; when it has that few they are
+///    sorted. They are not tested again (re-reading every match's vector cost 120 ms for the
+///    2,820 matches of two surnames at 1M). With other filters each is looked up by id
+///    (`LATERAL … OFFSET 0`, which the planner cannot turn into a join: as a join it merged the
+///    sorted matches with the whole table read backwards, and a request number of three years
+///    ago took 475 ms); without, the ids are the page as they are (the look-ups cost 16 ms of
+///    the surnames' 40).
+/// 3. Otherwise — many matches, but rare among recent requests — newest first over all.
+///
+/// `window_top` is the SQL of the id the window ends below: the cursor or past the newest.
 fn pg_search_ids(
     where_clause: &str,
     other_conditions: &[String],
     page: i64,
-    estimated_matches: i64,
+    window_top: &str,
 ) -> String {
     let newest_first = format!(
         "SELECT q.id FROM requests q JOIN request_search f ON f.request_id = q.id{where_clause}"
     );
-    if estimated_matches > PG_MANY_MATCHES {
-        return format!("{newest_first} ORDER BY q.id DESC LIMIT {page}");
-    }
-    let few_condition = std::iter::once(format!("(SELECT count(*) FROM few) <= {PG_FEW_MATCHES}"))
-        .chain(other_conditions.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    // Without other filters every match is a page candidate as it is.
+    let few_ids = if other_conditions.is_empty() {
+        "SELECT request_id AS id FROM few".to_string()
+    } else {
+        let request_conditions: String = other_conditions
+            .iter()
+            .map(|condition| format!(" AND {condition}"))
+            .collect();
+        format!(
+            "SELECT q.id FROM few CROSS JOIN LATERAL (
+              SELECT q.id FROM requests q WHERE q.id = few.request_id{request_conditions} OFFSET 0) q"
+        )
+    };
     format!(
-        "WITH few AS MATERIALIZED (
+        "WITH recent AS MATERIALIZED (
+            {newest_first} AND f.request_id >= {window_top} - {PG_RECENT_WINDOW}
+            ORDER BY q.id DESC LIMIT {page}),
+         few AS MATERIALIZED (
             SELECT request_id FROM request_search
-            WHERE vector @@ to_tsquery('spanish'::regconfig, ${{text}}) LIMIT {over})
-         (SELECT q.id FROM few JOIN requests q ON q.id = few.request_id
-            WHERE {few_condition} ORDER BY q.id DESC LIMIT {page})
+            WHERE vector @@ to_tsquery('spanish'::regconfig, ${{text}})
+              AND (SELECT count(*) FROM recent) < {page}
+            LIMIT {over})
+         (SELECT id FROM recent WHERE (SELECT count(*) FROM recent) = {page})
+         UNION ALL
+         (SELECT id FROM ({few_ids}) matches
+            WHERE (SELECT count(*) FROM few) <= {PG_FEW_MATCHES} ORDER BY id DESC LIMIT {page})
          UNION ALL
          ({newest_first} AND (SELECT count(*) FROM few) > {PG_FEW_MATCHES}
             ORDER BY q.id DESC LIMIT {page})",
         over = PG_FEW_MATCHES + 1
     )
-}
-
-/// The planner's estimate of the requests matching `expression` (from the statistics ANALYZE
-/// keeps of the vector column's words; a word it has not seen is estimated at 0.5 %).
-async fn pg_estimated_matches(db: &Db, expression: &str) -> AppResult<i64> {
-    // A literal, not a parameter, so the estimate is for these words; the expression holds
-    // folded words and the operators `&`, `<->`, `:B` and parentheses only.
-    if expression.contains(['\'', '\\']) {
-        return Ok(i64::MAX);
-    }
-    // The first line is the top plan node: "Bitmap Heap Scan on request_search  (cost=… rows=N …".
-    let plan: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-        "EXPLAIN SELECT request_id FROM request_search
-         WHERE vector @@ to_tsquery('spanish'::regconfig, '{expression}')"
-    )))
-    .fetch_all(db.read())
-    .await?;
-    Ok(plan
-        .first()
-        .and_then(|line| line.split("rows=").nth(1))
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|digits| digits.parse().ok())
-        .unwrap_or(i64::MAX))
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -979,10 +977,13 @@ impl EventRow {
 }
 
 pub async fn get(db: &Db, number: &str) -> AppResult<Option<RequestDetail>> {
+    // One connection for the three reads: taking one from the pool and giving it back cost
+    // about as much as a read itself (docs/PERFORMANCE.md, «Create»).
+    let mut conn = db.read().acquire().await?;
     let sql = format!("{SUMMARY_SELECT}{SUMMARY_JOINS} WHERE q.number = $1");
     let row: Option<SummaryRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(number)
-        .fetch_optional(db.read())
+        .fetch_optional(&mut *conn)
         .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -994,14 +995,14 @@ pub async fn get(db: &Db, number: &str) -> AppResult<Option<RequestDetail>> {
          WHERE e.request_id = $1 ORDER BY e.id",
     )
     .bind(row.id)
-    .fetch_all(db.read())
+    .fetch_all(&mut *conn)
     .await?;
     let attachments: Vec<AttachmentRow> = sqlx::query_as(
         "SELECT id, filename, content_type, size_bytes, sha256, created_at FROM attachments
          WHERE request_id = $1 ORDER BY id",
     )
     .bind(row.id)
-    .fetch_all(db.read())
+    .fetch_all(&mut *conn)
     .await?;
     Ok(Some(RequestDetail {
         summary: row.summary(),
@@ -1076,8 +1077,10 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
             conditions.push(format!("{column} = ${}", ints.len()));
         }
     }
+    let mut before_param = None;
     if let Some(before) = filter.before_id {
         ints.push(before);
+        before_param = Some(format!("${}", ints.len()));
         conditions.push(format!("{id_column} < ${}", ints.len()));
     }
     let mut statuses: Vec<Status> = filter.statuses.clone();
@@ -1110,8 +1113,9 @@ pub async fn list(db: &Db, filter: &ListFilter) -> AppResult<(Vec<RequestSummary
     let page_ids = if filter.text.is_some() && db.engine == Engine::Postgres {
         // The text condition is the first one; the index already applied it to `few`.
         let others: Vec<String> = conditions.iter().skip(1).cloned().collect();
-        let estimate = pg_estimated_matches(db, &texts[0]).await?;
-        pg_search_ids(&where_clause, &others, limit + 1, estimate)
+        let window_top = before_param
+            .unwrap_or_else(|| "(SELECT COALESCE(max(id), 0) + 1 FROM requests)".to_string());
+        pg_search_ids(&where_clause, &others, limit + 1, &window_top)
     } else {
         format!(
             "SELECT {id_column} FROM requests q{search_join}{where_clause}
@@ -1164,19 +1168,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postgres_search_scans_newest_first_when_many_match_and_guards_the_estimate_otherwise() {
-        let where_clause = " WHERE f.vector @@ x AND q.area_id = $1";
-        let others = vec!["q.area_id = $1".to_string()];
-        let many = pg_search_ids(where_clause, &others, 26, PG_MANY_MATCHES + 1);
-        assert!(!many.contains("few"), "{many}");
-        assert!(many.ends_with("ORDER BY q.id DESC LIMIT 26"), "{many}");
-        let few = pg_search_ids(where_clause, &others, 26, 4_999);
-        assert!(few.contains("LIMIT 5001"), "{few}");
-        // The sorted branch keeps the other filters but does not test the text again.
+    fn postgres_search_tries_the_recent_requests_then_few_matches_then_all_newest_first() {
+        let where_clause = " WHERE f.vector @@ x AND q.area_id = $1 AND q.id < $2";
+        let others = vec!["q.area_id = $1".to_string(), "q.id < $2".to_string()];
+        let sql = pg_search_ids(where_clause, &others, 26, "$2");
+        // 1. The newest 5,000 below the cursor, answering alone when they fill the page.
+        // (bounding the index's own column: bounding `q.id` left the index read to its end)
         assert!(
-            few.contains("WHERE (SELECT count(*) FROM few) <= 5000 AND q.area_id = $1"),
-            "{few}"
+            sql.contains("AND q.id < $2 AND f.request_id >= $2 - 5000"),
+            "{sql}"
         );
-        assert!(few.contains("(SELECT count(*) FROM few) > 5000"), "{few}");
+        assert!(
+            sql.contains("FROM recent WHERE (SELECT count(*) FROM recent) = 26"),
+            "{sql}"
+        );
+        // 2. At most 5,001 matches from the index, only when the recent ones did not answer;
+        // looked up by id with the other filters, without testing the text again.
+        assert!(
+            sql.contains("AND (SELECT count(*) FROM recent) < 26"),
+            "{sql}"
+        );
+        assert!(sql.contains("LIMIT 5001"), "{sql}");
+        assert!(
+            sql.contains("WHERE q.id = few.request_id AND q.area_id = $1 AND q.id < $2 OFFSET 0"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("WHERE (SELECT count(*) FROM few) <= 5000 ORDER BY"),
+            "{sql}"
+        );
+        let unfiltered = pg_search_ids(" WHERE f.vector @@ x", &[], 26, "(SELECT 1)");
+        assert!(!unfiltered.contains("LATERAL"), "{unfiltered}");
+        assert!(
+            unfiltered.contains("SELECT request_id AS id FROM few"),
+            "{unfiltered}"
+        );
+        // 3. Newest first over all when the index holds more.
+        assert!(sql.contains("(SELECT count(*) FROM few) > 5000"), "{sql}");
+        assert!(sql.ends_with("ORDER BY q.id DESC LIMIT 26)"), "{sql}");
     }
 }
