@@ -287,7 +287,13 @@ pub fn postgres_url(url: &str) -> String {
         return url.to_string();
     };
     let loopback = match parsed.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
+        // `postgres:` is not a scheme the URL standard knows, so an IPv4 address stays a name.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
