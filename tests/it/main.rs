@@ -25,6 +25,7 @@ mod requesters;
 mod requests;
 mod search;
 mod service_levels;
+mod staged_uploads;
 mod storage;
 mod survey_by_mail;
 mod surveys;
