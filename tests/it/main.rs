@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod areas_units_active;
 mod bench;
 mod browser;
 mod catalogue;

@@ -417,9 +417,20 @@ pub async fn remove_exception(
     }
 }
 
-/// The iCalendar text to import: the file chosen (input `ics_file`) or the text pasted (`ics`),
-/// or the Spanish reason beside the field it concerns.
-fn ics_text(upload: MultipartForm) -> (FormFields, Result<String, (String, String)>) {
+/// Where the iCalendar text to import came from.
+enum IcsSource {
+    /// Chosen as a file (input `ics_file`), with its name.
+    File(String),
+    /// Pasted in the box (`ics`).
+    Pasted,
+}
+
+/// A refusal of the import: the field it concerns and the Spanish reason.
+type IcsRefusal = (String, String);
+
+/// The iCalendar text to import: the file chosen or the text pasted, or the Spanish reason
+/// beside the field it concerns.
+fn ics_text(upload: MultipartForm) -> (FormFields, Result<(String, IcsSource), IcsRefusal>) {
     let MultipartForm {
         fields,
         mut files,
@@ -440,11 +451,11 @@ fn ics_text(upload: MultipartForm) -> (FormFields, Result<String, (String, Strin
             "Elija un archivo .ics o pegue su contenido, no los dos.".into(),
         ),
         (Some(file), true) => match String::from_utf8(file.content) {
-            Ok(text) => Ok(text),
+            Ok(text) => Ok((text, IcsSource::File(file.filename))),
             Err(_) => refused(
                 "ics_file",
                 format!(
-                    "«{}» no es un archivo iCalendar (.ics): no es texto UTF-8.",
+                    "«{}» no es un archivo iCalendar (.ics): no es texto.",
                     file.filename
                 ),
             ),
@@ -453,7 +464,7 @@ fn ics_text(upload: MultipartForm) -> (FormFields, Result<String, (String, Strin
             "ics",
             "Pegue el contenido de un archivo .ics (BEGIN:VCALENDAR …) o elija el archivo.".into(),
         ),
-        (None, false) => Ok(pasted),
+        (None, false) => Ok((pasted, IcsSource::Pasted)),
     };
     (fields, text)
 }
@@ -467,14 +478,15 @@ pub async fn import_ics(
 ) -> PageResult {
     let (form, text) = ics_text(upload);
     admit(&page, &headers, &form, Action::ManageCalendar)?;
-    // The field the text came from hears what is wrong with it.
-    let from = if form.get("ics").trim().is_empty() {
-        "ics_file"
-    } else {
-        "ics"
-    };
-    let parsed = text
-        .and_then(|text| exceptions_from_ics(&text).map_err(|e| (from.to_string(), e.to_string())));
+    let parsed = text.and_then(|(text, source)| {
+        exceptions_from_ics(&text).map_err(|e| match source {
+            IcsSource::File(name) => (
+                "ics_file".to_string(),
+                format!("«{name}» no es un archivo iCalendar válido: {e}."),
+            ),
+            IcsSource::Pasted => ("ics".to_string(), e.to_string()),
+        })
+    });
     match parsed {
         Ok(exceptions) => {
             let mut spec = current_spec(&state).await?;
