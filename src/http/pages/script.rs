@@ -437,15 +437,16 @@ pub async fn submit(
     Ok(see_other(&format!("/requests/{number}?new=1")))
 }
 
-/// The files of the form's documents (Q3): by document of the sheet, the one chosen now (input
-/// `doc_N`, just staged) or else the one staged before (hidden `staged` tokens, minus those
-/// the agent dropped). `unavailable` when a token named by the form is not (or no longer) one
-/// of this staff member's staged files.
+/// The files of the form's documents (Q3), by document of the sheet.
 struct Chosen {
     documents: Vec<Option<StagedFile>>,
+    /// A token the form named is not (or no longer) one of this staff member's staged files.
     unavailable: bool,
 }
 
+/// Stages every file the form carries, forgets those the agent dropped, and picks for each
+/// document of the sheet the file chosen now (input `doc_N`) or else the one staged before
+/// for it (hidden `staged` tokens).
 async fn choose_documents(
     state: &AppState,
     page: &Page,
@@ -472,6 +473,7 @@ async fn choose_documents(
         .into_iter()
         .filter(|t| !t.is_empty() && !dropped.contains(t))
         .collect();
+    tokens.sort();
     tokens.dedup();
     let mut kept = staged::owned(&state.db, page.staff.id, &tokens, now).await?;
     let unavailable = kept.len() < tokens.len();
