@@ -1,28 +1,75 @@
 //! Units, resolver areas, services and their versioned service sheets (Q4, V7).
 
 use serde::Serialize;
-use sqlx::{AssertSqlSafe, FromRow};
+use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
 use ventanilla_domain::catalogue::{Eligibility, SheetContent};
 use ventanilla_domain::ids::{AreaId, ServiceId, StaffId, UnitId};
 
 use super::{Db, fold_for_search, like_escape};
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unit {
     pub id: i64,
     pub acronym: String,
     pub name: String,
     /// medio_superior, superior, posgrado, investigacion, administrativa…
     pub level: String,
+    /// An inactive unit is not offered for new or changed requesters; those who have it keep it.
+    pub active: bool,
 }
 
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Area {
     pub id: i64,
     pub name: String,
     pub email: Option<String>,
+    /// An inactive area receives no new assignments and no services; requests keep it.
+    pub active: bool,
 }
+
+#[derive(FromRow)]
+struct StoredUnit {
+    id: i64,
+    acronym: String,
+    name: String,
+    level: String,
+    active: i64,
+}
+
+impl From<StoredUnit> for Unit {
+    fn from(row: StoredUnit) -> Unit {
+        Unit {
+            id: row.id,
+            acronym: row.acronym,
+            name: row.name,
+            level: row.level,
+            active: row.active != 0,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct StoredArea {
+    id: i64,
+    name: String,
+    email: Option<String>,
+    active: i64,
+}
+
+impl From<StoredArea> for Area {
+    fn from(row: StoredArea) -> Area {
+        Area {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            active: row.active != 0,
+        }
+    }
+}
+
+const UNIT_COLUMNS: &str = "id, acronym, name, level, active";
+const AREA_COLUMNS: &str = "id, name, email, active";
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceSummary {
@@ -105,36 +152,40 @@ impl SheetRow {
     }
 }
 
+/// Every unit, inactive ones too (each says whether it is active).
 pub async fn list_units(db: &Db) -> AppResult<Vec<Unit>> {
-    Ok(
-        sqlx::query_as("SELECT id, acronym, name, level FROM units ORDER BY acronym")
-            .fetch_all(db.read())
-            .await?,
-    )
+    let rows: Vec<StoredUnit> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM units ORDER BY acronym"
+    )))
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.into_iter().map(Unit::from).collect())
 }
 
-pub async fn unit_exists(db: &Db, id: UnitId) -> AppResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM units WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(db.read())
-        .await?;
-    Ok(found.is_some())
+pub async fn unit(db: &Db, id: UnitId) -> AppResult<Option<Unit>> {
+    let row: Option<StoredUnit> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {UNIT_COLUMNS} FROM units WHERE id = $1"
+    )))
+    .bind(id.0)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.map(Unit::from))
 }
 
 pub async fn create_unit(db: &Db, acronym: &str, name: &str, level: &str) -> AppResult<Unit> {
     let acronym = acronym.trim();
     let name = name.trim();
     check_unit(acronym, name)?;
-    let unit: Option<Unit> = sqlx::query_as(
+    let unit: Option<StoredUnit> = sqlx::query_as(AssertSqlSafe(format!(
         "INSERT INTO units (acronym, name, level) VALUES ($1, $2, $3)
-         ON CONFLICT (acronym) DO NOTHING RETURNING id, acronym, name, level",
-    )
+         ON CONFLICT (acronym) DO NOTHING RETURNING {UNIT_COLUMNS}"
+    )))
     .bind(acronym)
     .bind(name)
     .bind(level.trim())
     .fetch_optional(db.write())
     .await?;
-    unit.ok_or_else(|| acronym_taken(acronym))
+    unit.map(Unit::from).ok_or_else(|| acronym_taken(acronym))
 }
 
 fn check_unit(acronym: &str, name: &str) -> AppResult<()> {
@@ -160,35 +211,65 @@ fn acronym_taken(acronym: &str) -> AppError {
     .with_field("acronym")
 }
 
+/// Whether a requester may be given unit `id`: it must exist, and be active unless the
+/// requester already has it (`current`), since people keep the unit of their record.
+pub(crate) async fn check_requester_unit(
+    tx: &mut AnyConnection,
+    id: UnitId,
+    current: Option<UnitId>,
+) -> AppResult<()> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT acronym, active FROM units WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match row {
+        None => Err(AppError::invalid(
+            "unit_id",
+            "unknown_unit",
+            format!("No existe la unidad {id}; consulte GET /api/v1/units."),
+        )),
+        Some((acronym, 0)) if current != Some(id) => Err(AppError::invalid(
+            "unit_id",
+            "inactive_unit",
+            format!("La unidad «{acronym}» está inactiva; elija otra."),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Every area, inactive ones too (each says whether it is active).
 pub async fn list_areas(db: &Db) -> AppResult<Vec<Area>> {
-    Ok(
-        sqlx::query_as("SELECT id, name, email FROM areas ORDER BY name")
-            .fetch_all(db.read())
-            .await?,
-    )
+    let rows: Vec<StoredArea> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {AREA_COLUMNS} FROM areas ORDER BY name"
+    )))
+    .fetch_all(db.read())
+    .await?;
+    Ok(rows.into_iter().map(Area::from).collect())
 }
 
 pub async fn area(db: &Db, id: AreaId) -> AppResult<Option<Area>> {
-    Ok(
-        sqlx::query_as("SELECT id, name, email FROM areas WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(db.read())
-            .await?,
-    )
+    let row: Option<StoredArea> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {AREA_COLUMNS} FROM areas WHERE id = $1"
+    )))
+    .bind(id.0)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(row.map(Area::from))
 }
 
 pub async fn create_area(db: &Db, name: &str, email: Option<&str>) -> AppResult<Area> {
     let name = name.trim();
     check_area_name(name)?;
-    let area: Option<Area> = sqlx::query_as(
+    let area: Option<StoredArea> = sqlx::query_as(AssertSqlSafe(format!(
         "INSERT INTO areas (name, email) VALUES ($1, $2)
-         ON CONFLICT (name) DO NOTHING RETURNING id, name, email",
-    )
+         ON CONFLICT (name) DO NOTHING RETURNING {AREA_COLUMNS}"
+    )))
     .bind(name)
     .bind(email)
     .fetch_optional(db.write())
     .await?;
-    area.ok_or_else(|| area_exists(name))
+    area.map(Area::from).ok_or_else(|| area_exists(name))
 }
 
 fn check_area_name(name: &str) -> AppResult<()> {
@@ -206,14 +287,24 @@ fn area_exists(name: &str) -> AppError {
     AppError::conflict("area_exists", format!("Ya existe el área «{name}».")).with_field("name")
 }
 
-/// Changes a unit's acronym, name and level (administrator). Units have no active flag: a unit
-/// that closes keeps its row, since requesters and their history point at it.
+/// The refusal to send work to an inactive area (assignment, registration, a service moved).
+pub(crate) fn inactive_area(name: &str) -> AppError {
+    AppError::invalid(
+        "area_id",
+        "inactive_area",
+        format!("El área «{name}» está inactiva; elija otra."),
+    )
+}
+
+/// Changes a unit's acronym, name and level, and with `active` deactivates or reactivates it
+/// (administrator). A unit keeps its row either way: requesters and their history point at it.
 pub async fn update_unit(
     db: &Db,
     id: UnitId,
     acronym: &str,
     name: &str,
     level: &str,
+    active: Option<bool>,
 ) -> AppResult<Unit> {
     let acronym = acronym.trim();
     let name = name.trim();
@@ -227,22 +318,31 @@ pub async fn update_unit(
     if taken.is_some() {
         return Err(acronym_taken(acronym));
     }
-    let unit: Option<Unit> = sqlx::query_as(
-        "UPDATE units SET acronym = $1, name = $2, level = $3 WHERE id = $4
-         RETURNING id, acronym, name, level",
-    )
+    let unit: Option<StoredUnit> = sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE units SET acronym = $1, name = $2, level = $3, active = COALESCE($4, active)
+         WHERE id = $5 RETURNING {UNIT_COLUMNS}"
+    )))
     .bind(acronym)
     .bind(name)
     .bind(level.trim())
+    .bind(active.map(i64::from))
     .bind(id.0)
     .fetch_optional(db.write())
     .await?;
-    unit.ok_or_else(|| AppError::not_found("unknown_unit", format!("No existe la unidad {id}.")))
+    unit.map(Unit::from)
+        .ok_or_else(|| AppError::not_found("unknown_unit", format!("No existe la unidad {id}.")))
 }
 
-/// Renames an area or changes its mailbox (administrator). Areas have no active flag: services,
-/// staff and requests point at them.
-pub async fn update_area(db: &Db, id: AreaId, name: &str, email: Option<&str>) -> AppResult<Area> {
+/// Renames an area or changes its mailbox, and with `active` deactivates or reactivates it
+/// (administrator). An area keeps its row either way: staff and requests point at it. An area
+/// whose services are still offered is not deactivated: they would default to it.
+pub async fn update_area(
+    db: &Db,
+    id: AreaId,
+    name: &str,
+    email: Option<&str>,
+    active: Option<bool>,
+) -> AppResult<Area> {
     let name = name.trim();
     check_area_name(name)?;
     let taken: Option<i64> =
@@ -255,15 +355,38 @@ pub async fn update_area(db: &Db, id: AreaId, name: &str, email: Option<&str>) -
         return Err(area_exists(name));
     }
     let mut tx = db.begin_write().await?;
-    let area: Option<Area> = sqlx::query_as(
-        "UPDATE areas SET name = $1, email = $2 WHERE id = $3 RETURNING id, name, email",
-    )
+    if active == Some(false) {
+        let offered: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM services WHERE area_id = $1 AND active = 1 ORDER BY name",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        if !offered.is_empty() {
+            let shown: Vec<String> = offered.iter().take(5).map(|s| format!("«{s}»")).collect();
+            return Err(AppError::conflict(
+                "area_has_services",
+                format!(
+                    "El área todavía atiende {} servicio(s) activo(s): {}{}. Cámbielos de área (nueva versión de la cédula) o desactívelos antes.",
+                    offered.len(),
+                    shown.join(", "),
+                    if offered.len() > shown.len() { "…" } else { "" }
+                ),
+            )
+            .with_field("active"));
+        }
+    }
+    let area: Option<StoredArea> = sqlx::query_as(AssertSqlSafe(format!(
+        "UPDATE areas SET name = $1, email = $2, active = COALESCE($3, active) WHERE id = $4
+         RETURNING {AREA_COLUMNS}"
+    )))
     .bind(name)
     .bind(email)
+    .bind(active.map(i64::from))
     .bind(id.0)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(area) = area else {
+    let Some(area) = area.map(Area::from) else {
         return Err(AppError::not_found(
             "unknown_area",
             format!("No existe el área {id}."),
@@ -381,6 +504,22 @@ pub async fn update_service(
     if changes.is_empty() {
         return Ok(row.current_version);
     }
+    if active && row.active == 0 {
+        let area_active: i64 = sqlx::query_scalar("SELECT active FROM areas WHERE id = $1")
+            .bind(row.area_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if area_active == 0 {
+            return Err(AppError::invalid(
+                "active",
+                "inactive_area",
+                format!(
+                    "El área «{}» está inactiva: cambie el área del servicio (nueva versión de la cédula) o reactive el área antes de reactivar el servicio.",
+                    row.area_name
+                ),
+            ));
+        }
+    }
     let taken: Option<i64> =
         sqlx::query_scalar("SELECT id FROM services WHERE area_id = $1 AND name = $2 AND id <> $3")
             .bind(row.area_id)
@@ -454,14 +593,20 @@ pub async fn sheet_version(
     row.map(SheetRow::into_version).transpose()
 }
 
-async fn require_area(db: &Db, id: AreaId) -> AppResult<Area> {
-    area(db, id).await?.ok_or_else(|| {
+/// The area a service is put in: it must exist, and be active unless the service is already
+/// there (`current`): services are not moved to an inactive area.
+async fn require_area(db: &Db, id: AreaId, current: Option<AreaId>) -> AppResult<Area> {
+    let area = area(db, id).await?.ok_or_else(|| {
         AppError::invalid(
             "area_id",
             "unknown_area",
             format!("No existe el área {id}; consulte GET /api/v1/areas."),
         )
-    })
+    })?;
+    if !area.active && current != Some(id) {
+        return Err(inactive_area(&area.name));
+    }
+    Ok(area)
 }
 
 /// Creates a service with version 1 of its sheet.
@@ -477,7 +622,7 @@ pub async fn create_service(
     let content = content
         .validated()
         .map_err(|e| AppError::invalid(e.field(), e.code(), e.to_string()))?;
-    let area = require_area(db, content.area_id).await?;
+    let area = require_area(db, content.area_id, None).await?;
     let mut tx = db.begin_write().await?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO services (name, area_id, current_version, active, search_text)
@@ -519,7 +664,12 @@ pub async fn revise_sheet(
             "Describa el cambio de la cédula (por ejemplo, «se amplía el tiempo de solución»).",
         ));
     }
-    let area = require_area(db, content.area_id).await?;
+    let current_area: Option<i64> =
+        sqlx::query_scalar("SELECT area_id FROM services WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(db.read())
+            .await?;
+    let area = require_area(db, content.area_id, current_area.map(AreaId)).await?;
     let mut tx = db.begin_write().await?;
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT current_version, name FROM services WHERE id = $1")

@@ -40,6 +40,7 @@ migrations! {
     8 "settings" "0008_settings.sql",
     9 "search" "0009_search.sql",
     10 "mail_ingest" "0010_mail_ingest.sql",
+    11 "forms" "0011_forms.sql",
 }
 
 /// An arbitrary constant that names our advisory lock.

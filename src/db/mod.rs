@@ -25,6 +25,7 @@ pub mod search;
 pub mod service_levels;
 pub mod settings;
 pub mod staff;
+pub mod staged;
 pub mod surveys;
 pub mod web;
 

@@ -11,7 +11,7 @@
 //! its error and writes nothing; the others go on. A failing statement fails the whole batch:
 //! the caller rolls it back and registers each one alone (see `group_commit`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -23,7 +23,7 @@ use ventanilla_domain::service_level::Targets;
 
 use super::requests::{self, NewRequest, registration_year};
 use super::service_levels::{self, DeadlineColumns};
-use super::{outbox, row_slices, search, value_rows};
+use super::{outbox, row_slices, search, staged, value_rows};
 use crate::error::{AppError, AppResult};
 use crate::mail::outbound::{AcknowledgementFacts, Acknowledgements, ReplyTo};
 
@@ -73,6 +73,7 @@ pub async fn register(
         fill_deadlines(tx, &mut planned).await?;
         insert_requests(tx, &mut planned).await?;
         insert_first_events(tx, &planned).await?;
+        attach_staged(tx, &planned).await?;
         take_numbers(tx, &mut planned).await?;
         let requesters = requesters_of(tx, &planned).await?;
         insert_search_documents(tx, &planned, &requesters).await?;
@@ -90,15 +91,22 @@ pub async fn register(
         .collect())
 }
 
-/// The ids of the areas, when some registration will be assigned to one (a small table).
-async fn areas_if_needed(tx: &mut AnyConnection, jobs: &[Registration]) -> AppResult<HashSet<i64>> {
+/// The areas by id (name, active), when some registration will be assigned to one (a small
+/// table).
+async fn areas_if_needed(
+    tx: &mut AnyConnection,
+    jobs: &[Registration],
+) -> AppResult<HashMap<i64, (String, bool)>> {
     if !jobs.iter().any(|j| j.new.service.is_some()) {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     }
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM areas")
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as("SELECT id, name, active FROM areas")
         .fetch_all(&mut *tx)
         .await?;
-    Ok(ids.into_iter().collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, active)| (id, (name, active != 0)))
+        .collect())
 }
 
 /// The rules of one registration (A11: the area, defaulted from the sheet, and the engineer of
@@ -106,7 +114,7 @@ async fn areas_if_needed(tx: &mut AnyConnection, jobs: &[Registration]) -> AppRe
 async fn plan<'a>(
     tx: &mut AnyConnection,
     job: &'a Registration,
-    known_areas: &HashSet<i64>,
+    known_areas: &HashMap<i64, (String, bool)>,
 ) -> AppResult<Result<Planned<'a>, AppError>> {
     let new = &job.new;
     let missing: Vec<String> = new
@@ -135,8 +143,10 @@ async fn plan<'a>(
         else {
             return Ok(Err(requests::area_required()));
         };
-        if !known_areas.contains(&chosen.0) {
-            return Ok(Err(requests::unknown_area(chosen)));
+        match known_areas.get(&chosen.0) {
+            None => return Ok(Err(requests::unknown_area(chosen))),
+            Some((name, false)) => return Ok(Err(super::catalogue::inactive_area(name))),
+            Some(_) => {}
         }
         if let Some(engineer) = new.assignee_id
             && !requests::is_engineer_of(tx, engineer, chosen).await?
@@ -344,6 +354,25 @@ async fn insert_first_events(
         }
     }
     requests::insert_events(tx, &events).await?;
+    Ok(())
+}
+
+/// Q3: the documents the agent staged on the script become the request's attachments (only
+/// registrations from the pages have any). A staged file that is gone fails the batch, and
+/// the registration is then answered with that refusal alone (see `group_commit`).
+async fn attach_staged(tx: &mut AnyConnection, planned: &[(usize, Planned<'_>)]) -> AppResult<()> {
+    for (_, plan) in planned {
+        let new = &plan.job.new;
+        staged::attach_in(
+            tx,
+            plan.request_id,
+            new.created_by,
+            &new.staged_documents,
+            plan.job.actor,
+            plan.job.now_ms,
+        )
+        .await?;
+    }
     Ok(())
 }
 

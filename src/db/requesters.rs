@@ -184,6 +184,9 @@ pub async fn create(
 ) -> AppResult<Requester> {
     let technical = serde_json::to_string(&data.technical_data).map_err(anyhow::Error::from)?;
     let mut tx = db.begin_write().await?;
+    if let Some(unit) = data.unit_id {
+        super::catalogue::check_requester_unit(&mut tx, unit, None).await?;
+    }
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO requesters (full_name, search_name, curp, boleta, employee_number, extension,
             email, phone, unit_id, udi_role, technical_data, created_at, updated_at)
@@ -350,6 +353,9 @@ pub async fn update(
         ));
     };
     let before = current.data();
+    if let Some(unit) = data.unit_id {
+        super::catalogue::check_requester_unit(&mut tx, unit, before.unit_id).await?;
+    }
     let text = |v: &Option<String>| v.clone();
     let changes: Vec<(&str, Option<String>, Option<String>)> = [
         (

@@ -39,6 +39,9 @@ pub struct NewRequest {
     pub created_by: Option<StaffId>,
     /// What the channel adds, e.g. the checked pre-printed service order (X2).
     pub intake_details: serde_json::Value,
+    /// Tokens of files `created_by` staged on the script (Q3, `db::staged`): they become the
+    /// request's attachments in the registration's transaction.
+    pub staged_documents: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -396,7 +399,8 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
-async fn number_for_key(db: &Db, key: &str) -> AppResult<Option<RequestNumber>> {
+/// The request an idempotency key already registered, if any (a form sent twice).
+pub async fn number_for_key(db: &Db, key: &str) -> AppResult<Option<RequestNumber>> {
     let number: Option<String> =
         sqlx::query_scalar("SELECT number FROM requests WHERE idempotency_key = $1")
             .bind(key)
@@ -423,12 +427,15 @@ async fn assign_in_tx(
     let Some(area) = area else {
         return Err(area_required());
     };
-    let area_exists: Option<i64> = sqlx::query_scalar("SELECT id FROM areas WHERE id = $1")
-        .bind(area.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if area_exists.is_none() {
-        return Err(unknown_area(area));
+    let found: Option<(String, i64)> =
+        sqlx::query_as("SELECT name, active FROM areas WHERE id = $1")
+            .bind(area.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match found {
+        None => return Err(unknown_area(area)),
+        Some((name, 0)) => return Err(super::catalogue::inactive_area(&name)),
+        Some(_) => {}
     }
     if let Some(engineer) = assignee
         && !is_engineer_of(tx, engineer, area).await?
@@ -512,6 +519,9 @@ pub struct StepInput {
     /// For `register` from the intake queue: who asked and for what.
     pub requester_id: Option<RequesterId>,
     pub service: Option<(ServiceId, i64, SheetContent)>,
+    /// Tokens of files the acting staff member staged on the script (Q3, `db::staged`):
+    /// attached in the step's transaction.
+    pub staged_documents: Vec<String>,
 }
 
 #[derive(FromRow)]
@@ -741,6 +751,11 @@ pub async fn apply_step_in(
         assign_in_tx(tx, row.id, to, area, input.assignee_id, actor, None, now_ms).await?;
         final_status = Status::Assigned;
     }
+    let stager = match actor {
+        Actor::Staff { id, .. } => Some(id),
+        _ => None,
+    };
+    super::staged::attach_in(tx, row.id, stager, &input.staged_documents, actor, now_ms).await?;
     super::service_levels::recompute_request(tx, row.id, now_ms).await?;
     Ok(final_status)
 }
@@ -844,18 +859,42 @@ pub async fn attach(
     actor: Actor,
     now_ms: i64,
 ) -> AppResult<AttachmentMeta> {
-    use sha2::{Digest, Sha256};
-    let sha256: String = Sha256::digest(&file.content)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let size = i64::try_from(file.content.len()).unwrap_or(i64::MAX);
     let mut tx = db.begin_write().await?;
     let row = lock_request(&mut tx, db.engine, number).await?;
+    let meta = insert_attachment(&mut tx, row.id, file, actor, now_ms).await?;
+    sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(meta)
+}
+
+/// The SHA-256 of a file's bytes, as lowercase hex.
+pub(crate) fn sha256_hex(content: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes one file of a request with its `attachment_added` event, inside the caller's
+/// transaction (an upload on the request page, or the documents of a registration).
+pub(crate) async fn insert_attachment(
+    tx: &mut AnyConnection,
+    request_id: i64,
+    file: NewAttachment,
+    actor: Actor,
+    now_ms: i64,
+) -> AppResult<AttachmentMeta> {
+    let sha256 = sha256_hex(&file.content);
+    let size = i64::try_from(file.content.len()).unwrap_or(i64::MAX);
     let event_id = insert_event(
-        &mut tx,
+        tx,
         EventRecord {
-            request_id: row.id,
+            request_id,
             at: now_ms,
             actor,
             kind: "attachment_added",
@@ -871,7 +910,7 @@ pub async fn attach(
         "INSERT INTO attachments (request_id, event_id, filename, content_type, size_bytes, sha256, content, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(row.id)
+    .bind(request_id)
     .bind(event_id)
     .bind(&file.filename)
     .bind(&file.content_type)
@@ -882,12 +921,6 @@ pub async fn attach(
     .bind(now_ms)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
-        .bind(now_ms)
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(AttachmentMeta {
         id,
         filename: file.filename,

@@ -1,5 +1,6 @@
-//! Leased background jobs started by `ventanilla serve`: the service-level monitor (A16, A19)
-//! and the scheduled digest (A17).
+//! Leased background jobs started by `ventanilla serve`: the service-level monitor (A16, A19),
+//! the scheduled digest (A17), and the removal of the script's staged uploads nobody used
+//! within 24 hours (`db::staged`).
 //!
 //! Every tick each node tries to take the job's lease (`outbox::try_lease`); only the holder
 //! works, so several server processes over one PostgreSQL database never double the work.
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use crate::db::outbox::try_lease;
 use crate::db::service_levels::{self, claim_once, digest_due, load_calendar};
+use crate::db::staged;
 use crate::state::AppState;
 
 /// Seconds between passes of the monitor.
@@ -31,7 +33,7 @@ pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()>
     })
 }
 
-/// One tick: the monitor pass and, when due, today's digest.
+/// One tick: the monitor pass, expired staged uploads and, when due, today's digest.
 pub async fn tick(state: &AppState, owner: &str, interval: Duration) -> anyhow::Result<()> {
     let now = state.now();
     let now_ms = now.as_millisecond();
@@ -52,6 +54,12 @@ pub async fn tick(state: &AppState, owner: &str, interval: Duration) -> anyhow::
             breaches = report.breaches,
             "service-level alerts fired"
         );
+    }
+    let purged = staged::purge_expired(&state.db, now_ms)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
+    if purged > 0 {
+        tracing::info!(files = purged, "expired staged uploads removed");
     }
     let calendar = load_calendar(state.db.read(), now_ms)
         .await

@@ -3,6 +3,7 @@
 //! attached (Q3), the service-level bars (L3, L4, A16) and the at-risk queue (A16), also at a
 //! phone's width.
 
+use fantoccini::Locator;
 use serde_json::json;
 use ventanilla_domain::permissions::Role;
 
@@ -97,5 +98,81 @@ async fn browser_an_intake_message_is_registered_from_its_page_gets_a_file_and_s
     }
     css(c, "#q-at_risk").await;
     screenshot(c, "home-phone-at-risk").await;
+    driver.client.clone().close().await.expect("close");
+}
+
+/// Issue 4, Q3: the script sent back with an error keeps the document already chosen (shown
+/// as chosen, still there when the panel reloads), and registering attaches it.
+#[tokio::test]
+async fn browser_the_script_sent_back_with_an_error_keeps_the_chosen_document() {
+    let Some(driver) = start().await else { return };
+    let c = &driver.client;
+    let app = TestApp::spawn().await;
+    account(&app, "agente.web", Role::Agent, None).await;
+    let service = new_sheet_version(&app, "Correo electrónico", |sheet| {
+        sheet["required_attachments"] = json!(["Oficio de solicitud"]);
+    })
+    .await;
+    let base = app.base.as_str();
+    sign_in(c, base, "agente.web").await;
+    c.goto(&format!("{base}/requests/new"))
+        .await
+        .expect("script");
+    type_new_person(c, &app).await;
+    type_into(c, "#f-description", "Necesita una cuenta para el proyecto.").await;
+    type_into(c, "#f-service_q", "correo electronico").await;
+    click(c, &format!("#svc-{service}")).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("oficio.pdf");
+    std::fs::write(&file, b"%PDF-1.4 oficio").expect("file");
+    css(c, "#doc-0")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose file");
+
+    // No subject: the form comes back with the error and the file already chosen.
+    click(c, "#register").await;
+    css(c, "#err-subject").await;
+    text_contains(c, "#doc-0-staged", "oficio.pdf").await;
+    let chosen = css(c, &format!("#svc-{service}"))
+        .await
+        .prop("checked")
+        .await
+        .expect("checked");
+    assert_eq!(
+        chosen.as_deref(),
+        Some("true"),
+        "the service is still chosen"
+    );
+    accessible(c, "script sent back with a chosen document").await;
+    screenshot(c, "script-staged-document").await;
+
+    // The panel reloads when the person's role changes: the chosen file goes with it.
+    c.execute(
+        "document.querySelector('#service-panel .panel').id = 'old-panel';",
+        vec![],
+    )
+    .await
+    .expect("mark the panel");
+    css(c, "#f-udi_role")
+        .await
+        .select_by_value("head")
+        .await
+        .expect("udi role");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while c.find(Locator::Css("#old-panel")).await.is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the panel never reloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    text_contains(c, "#doc-0-staged", "oficio.pdf").await;
+
+    type_into(c, "#f-subject", "Cuenta de correo nueva").await;
+    click(c, "#register").await;
+    css(c, "#created-number").await;
+    text_contains(c, "#files", "oficio.pdf").await;
     driver.client.clone().close().await.expect("close");
 }

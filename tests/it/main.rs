@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod areas_units_active;
 mod bench;
 mod browser;
 mod catalogue;
@@ -25,6 +26,7 @@ mod requesters;
 mod requests;
 mod search;
 mod service_levels;
+mod staged_uploads;
 mod storage;
 mod survey_by_mail;
 mod surveys;

@@ -988,3 +988,89 @@ async fn l10_the_complaints_log_lists_with_filters_and_advances_one_step_at_a_ti
         .await;
     assert_eq!(skipped.status, StatusCode::CONFLICT);
 }
+
+/// L3, L4: the calendar page imports a chosen .ics file like pasted text; a file that is not
+/// iCalendar (or both a file and pasted text) is refused beside the file field.
+#[tokio::test]
+async fn the_calendar_imports_a_chosen_ics_file_and_refuses_other_files_beside_the_field() {
+    let app = TestApp::spawn().await;
+    let (mut browser, csrf) = admin(&app).await;
+    let page = browser.get("/admin/calendar").await;
+    assert!(
+        page.body.contains("enctype=\"multipart/form-data\"")
+            && page.body.contains("name=\"ics_file\" type=\"file\""),
+        "{}",
+        page.body
+    );
+
+    let not_ics = browser
+        .post_multipart(
+            "/admin/calendar/ics",
+            &[("csrf", &csrf), ("ics", "")],
+            &[(
+                "ics_file",
+                "vacaciones.pdf",
+                b"%PDF-1.4 no es un calendario".to_vec(),
+            )],
+        )
+        .await;
+    assert_eq!(not_ics.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let beside = not_ics
+        .body
+        .split("id=\"err-ics-ics_file\"")
+        .nth(1)
+        .expect("the reason beside the file field");
+    assert!(
+        beside.contains("no es un archivo iCalendar"),
+        "{}",
+        not_ics.body
+    );
+    let binary = browser
+        .post_multipart(
+            "/admin/calendar/ics",
+            &[("csrf", &csrf)],
+            &[("ics_file", "foto.ics", vec![0xff, 0xfe, 0x00, 0x42])],
+        )
+        .await;
+    assert_eq!(binary.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(binary.body.contains("id=\"err-ics-ics_file\""));
+    assert!(
+        binary
+            .body
+            .contains("«foto.ics» no es un archivo iCalendar")
+    );
+
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//prueba//ES\r\nBEGIN:VEVENT\r\nUID:2@prueba\r\nDTSTART;VALUE=DATE:20261102\r\nSUMMARY:Día de Muertos\r\nCATEGORIES:institutional\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let both = browser
+        .post_multipart(
+            "/admin/calendar/ics",
+            &[("csrf", &csrf), ("ics", ics)],
+            &[("ics_file", "muertos.ics", ics.as_bytes().to_vec())],
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(both.body.contains("no los dos"), "{}", both.body);
+    assert!(
+        both.body.contains("Día de Muertos"),
+        "the pasted text is kept"
+    );
+
+    let imported = browser
+        .post_multipart(
+            "/admin/calendar/ics",
+            &[("csrf", &csrf), ("ics", "")],
+            &[("ics_file", "muertos.ics", ics.as_bytes().to_vec())],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::SEE_OTHER, "{}", imported.body);
+    let (_, calendar) = app.get("/api/v1/calendar", &app.agent).await;
+    let names: Vec<&str> = calendar["exceptions"]
+        .as_array()
+        .expect("exceptions")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Día de Muertos"), "{calendar}");
+    let export = browser.get("/admin/calendar.ics").await;
+    assert!(export.body.contains("Día de Muertos"), "{}", export.body);
+}

@@ -44,7 +44,12 @@ impl Browser {
     }
 }
 
-async fn signed_in(app: &TestApp, username: &str, role: Role, area: Option<&str>) -> Browser {
+pub(crate) async fn signed_in(
+    app: &TestApp,
+    username: &str,
+    role: Role,
+    area: Option<&str>,
+) -> Browser {
     account(app, username, role, area).await;
     let mut browser = Browser::new(app);
     let signed = browser.sign_in(username, PASSWORD).await;
@@ -80,7 +85,11 @@ async fn agent_and_request(app: &TestApp, seed: u64) -> (Browser, String) {
 }
 
 /// The person of the script's forms: a new requester, valid CURP.
-fn person<'a>(token: &'a str, unit: &'a str, udi_role: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn person<'a>(
+    token: &'a str,
+    unit: &'a str,
+    udi_role: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("csrf", token),
         ("full_name", "Wilfrido Boxo"),

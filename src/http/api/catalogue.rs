@@ -57,14 +57,25 @@ async fn create_unit(
     Ok((StatusCode::CREATED, Json(unit)))
 }
 
-/// Changes a unit's acronym, name or level (administrator).
-#[utoipa::path(put, path = "/units/{id}", tag = "catalogue", request_body = NewUnit,
+#[derive(Deserialize, ToSchema)]
+struct UnitChange {
+    acronym: String,
+    name: String,
+    #[serde(default)]
+    level: String,
+    /// false deactivates the unit (not offered for new or changed requesters; those who have
+    /// it keep it), true reactivates it; absent leaves it as it is.
+    active: Option<bool>,
+}
+
+/// Changes a unit's acronym, name or level, or deactivates or reactivates it (administrator).
+#[utoipa::path(put, path = "/units/{id}", tag = "catalogue", request_body = UnitChange,
     responses((status = 200, body = Unit), (status = 404), (status = 409)))]
 async fn update_unit(
     State(state): State<AppState>,
     staff: CurrentStaff,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<NewUnit>,
+    ApiJson(body): ApiJson<UnitChange>,
 ) -> AppResult<Json<Unit>> {
     staff.require(Action::ManageCatalogue)?;
     Ok(Json(
@@ -74,6 +85,7 @@ async fn update_unit(
             &body.acronym,
             &body.name,
             &body.level,
+            body.active,
         )
         .await?,
     ))
@@ -107,19 +119,36 @@ async fn create_area(
     Ok((StatusCode::CREATED, Json(area)))
 }
 
-/// Renames an area or changes its mailbox (administrator).
-#[utoipa::path(put, path = "/areas/{id}", tag = "catalogue", request_body = NewArea,
+#[derive(Deserialize, ToSchema)]
+struct AreaChange {
+    name: String,
+    email: Option<String>,
+    /// false deactivates the area (no new assignments or services; requests keep it), true
+    /// reactivates it; absent leaves it as it is.
+    active: Option<bool>,
+}
+
+/// Renames an area, changes its mailbox, or deactivates or reactivates it (administrator). An
+/// area whose services are still offered is not deactivated (409 `area_has_services`).
+#[utoipa::path(put, path = "/areas/{id}", tag = "catalogue", request_body = AreaChange,
     responses((status = 200, body = Area), (status = 404), (status = 409)))]
 async fn update_area(
     State(state): State<AppState>,
     staff: CurrentStaff,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<NewArea>,
+    ApiJson(body): ApiJson<AreaChange>,
 ) -> AppResult<Json<Area>> {
     staff.require(Action::ManageCatalogue)?;
     let email = crate::db::optional_email(body.email.as_deref())?;
     Ok(Json(
-        catalogue::update_area(&state.db, AreaId(id), &body.name, email.as_deref()).await?,
+        catalogue::update_area(
+            &state.db,
+            AreaId(id),
+            &body.name,
+            email.as_deref(),
+            body.active,
+        )
+        .await?,
     ))
 }
 

@@ -14,7 +14,6 @@ use ventanilla_domain::identifiers::{Boleta, Email, EmployeeNumber, Extension, P
 use ventanilla_domain::ids::{RequesterId, UnitId};
 use ventanilla_domain::permissions::Action;
 
-use crate::db::catalogue;
 use crate::db::requesters::{self, FieldChange, Lookup, Requester, RequesterData};
 use crate::db::requests::{self, ListFilter, RequestSummary};
 use crate::error::{AppError, AppResult};
@@ -109,16 +108,6 @@ pub async fn parse_requester(
             "phone_format",
             "El teléfono admite sólo dígitos, espacios, +, - y paréntesis (hasta 20 caracteres)."
                 .into(),
-        ));
-    }
-    if !catalogue::unit_exists(&state.db, UnitId(input.unit_id)).await? {
-        return Err(field(
-            "unit_id",
-            "unknown_unit",
-            format!(
-                "No existe la unidad {}; consulte GET /api/v1/units.",
-                input.unit_id
-            ),
         ));
     }
     let udi_role = match optional(&input.udi_role) {

@@ -254,6 +254,7 @@ async fn create_request(
             idempotency_key: key,
             created_by: Some(staff.0.id),
             intake_details,
+            staged_documents: Vec::new(),
         },
         staff.actor(),
         now_ms,
@@ -471,7 +472,7 @@ async fn take_step(
         assignee_id: body.assignee_id.map(StaffId),
         confirmed_requirements: body.confirmed_requirements,
         requester_id: body.requester_id.map(RequesterId),
-        service: None,
+        ..StepInput::default()
     };
     if step == Step::Register {
         input.service =

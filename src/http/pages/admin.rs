@@ -31,8 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(index))
         .route("/admin/areas", get(areas).post(create_area))
         .route("/admin/areas/{id}", post(update_area))
+        .route("/admin/areas/{id}/active", post(set_area_active))
         .route("/admin/units", post(create_unit))
         .route("/admin/units/{id}", post(update_unit))
+        .route("/admin/units/{id}/active", post(set_unit_active))
         .route("/admin/greeting", get(greeting_page).post(save_greeting))
         .merge(admin_catalogue::routes())
         .merge(admin_calendar::routes())
@@ -244,7 +246,23 @@ pub async fn index(page: Page) -> PageResult {
 #[derive(Serialize)]
 struct Row {
     id: i64,
+    active: bool,
     form: FormState,
+}
+
+fn area_values(area: &catalogue::Area) -> FormFields {
+    FormFields(vec![
+        ("name".into(), area.name.clone()),
+        ("email".into(), area.email.clone().unwrap_or_default()),
+    ])
+}
+
+fn unit_values(unit: &catalogue::Unit) -> FormFields {
+    FormFields(vec![
+        ("acronym".into(), unit.acronym.clone()),
+        ("name".into(), unit.name.clone()),
+        ("level".into(), unit.level.clone()),
+    ])
 }
 
 async fn areas_page(
@@ -258,10 +276,14 @@ async fn areas_page(
         .into_iter()
         .map(|a| Row {
             id: a.id,
+            active: a.active,
             form: form_state(
                 &refusal,
                 &format!("area-{}", a.id),
-                FormState::with(&[("name", a.name), ("email", a.email.unwrap_or_default())]),
+                FormState {
+                    v: area_values(&a).values(),
+                    errors: FieldErrors::new(),
+                },
             ),
         })
         .collect();
@@ -270,10 +292,14 @@ async fn areas_page(
         .into_iter()
         .map(|u| Row {
             id: u.id,
+            active: u.active,
             form: form_state(
                 &refusal,
                 &format!("unit-{}", u.id),
-                FormState::with(&[("acronym", u.acronym), ("name", u.name), ("level", u.level)]),
+                FormState {
+                    v: unit_values(&u).values(),
+                    errors: FieldErrors::new(),
+                },
             ),
         })
         .collect();
@@ -341,7 +367,9 @@ async fn areas_result<T>(
 async fn save_area(db: &Db, id: Option<AreaId>, form: &FormFields) -> Result<(), AppError> {
     let email = db::optional_email(Some(form.get("email")))?;
     match id {
-        Some(id) => catalogue::update_area(db, id, form.get("name"), email.as_deref()).await?,
+        Some(id) => {
+            catalogue::update_area(db, id, form.get("name"), email.as_deref(), None).await?
+        }
         None => catalogue::create_area(db, form.get("name"), email.as_deref()).await?,
     };
     Ok(())
@@ -411,6 +439,7 @@ pub async fn update_unit(
         form.get("acronym"),
         form.get("name"),
         form.get("level"),
+        None,
     )
     .await;
     areas_result(
@@ -420,6 +449,86 @@ pub async fn update_unit(
         &form,
         result,
         "unit_saved",
+    )
+    .await
+}
+
+/// What the deactivate/reactivate buttons send: `active` is 1 or 0.
+fn wanted_active(form: &FormFields) -> (bool, &'static str) {
+    if form.get("active") == "1" {
+        (true, "reactivated")
+    } else {
+        (false, "deactivated")
+    }
+}
+
+/// Deactivates or reactivates an area: an inactive one is not offered when assigning or for
+/// services; the requests that have it keep it.
+pub async fn set_area_active(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> PageResult {
+    admit(&page, &headers, &form, Action::ManageCatalogue)?;
+    let id = path_id(&id)?;
+    let area = catalogue::area(&state.db, AreaId(id))
+        .await?
+        .ok_or_else(|| AppError::not_found("unknown_area", format!("No existe el área {id}.")))?;
+    let (active, done) = wanted_active(&form);
+    let result = catalogue::update_area(
+        &state.db,
+        AreaId(id),
+        &area.name,
+        area.email.as_deref(),
+        Some(active),
+    )
+    .await;
+    let shown = area_values(&area);
+    areas_result(
+        &state,
+        &page,
+        &format!("area-{id}"),
+        &shown,
+        result,
+        &format!("area_{done}"),
+    )
+    .await
+}
+
+/// Deactivates or reactivates a unit: an inactive one is not offered for new or changed
+/// requesters; those who have it keep it.
+pub async fn set_unit_active(
+    State(state): State<AppState>,
+    page: Page,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: FormFields,
+) -> PageResult {
+    admit(&page, &headers, &form, Action::ManageCatalogue)?;
+    let id = path_id(&id)?;
+    let unit = catalogue::unit(&state.db, UnitId(id))
+        .await?
+        .ok_or_else(|| AppError::not_found("unknown_unit", format!("No existe la unidad {id}.")))?;
+    let (active, done) = wanted_active(&form);
+    let result = catalogue::update_unit(
+        &state.db,
+        UnitId(id),
+        &unit.acronym,
+        &unit.name,
+        &unit.level,
+        Some(active),
+    )
+    .await;
+    let shown = unit_values(&unit);
+    areas_result(
+        &state,
+        &page,
+        &format!("unit-{id}"),
+        &shown,
+        result,
+        &format!("unit_{done}"),
     )
     .await
 }

@@ -1,6 +1,6 @@
 //! The administrator's calendar page (L3, L4): weekly hours, the dated exceptions (law days,
-//! institutional days, vacations, special hours) with add and remove, iCalendar import (pasted
-//! text) and export. Every change goes through `db::service_levels::save_and_recompute`, as the
+//! institutional days, vacations, special hours) with add and remove, iCalendar import (a .ics
+//! file chosen, or its text pasted) and export. Every change goes through `db::service_levels::save_and_recompute`, as the
 //! API's does, so the open requests' deadlines are recomputed at once.
 //!
 //! The calendar's rules (overlaps, an end before its start, a week without hours…) are the
@@ -22,6 +22,7 @@ use ventanilla_domain::permissions::Action;
 
 use super::admin::{Choice, FormState, Notice, Refusal, admit, finish, form_state};
 use super::i18n::{self, Lang};
+use super::upload::MultipartForm;
 use super::{FieldErrors, FormFields, Page, PageError, PageResult, see_other};
 use crate::db::service_levels as sl;
 use crate::state::AppState;
@@ -236,7 +237,11 @@ async fn save(
     new_name: &str,
 ) -> PageResult {
     if let Err(e) = Calendar::new(spec.clone()) {
-        let (field, detail) = place_error(page.lang, form_name, &e, new_name);
+        let (mut field, detail) = place_error(page.lang, form_name, &e, new_name);
+        if field == "ics" && form.get("ics").trim().is_empty() {
+            // The events came from a file chosen, not from the box.
+            field = "ics_file".into();
+        }
         let errors = FieldErrors::from([(field, detail)]);
         return page_for(
             state,
@@ -412,28 +417,84 @@ pub async fn remove_exception(
     }
 }
 
-/// Adds the events of a pasted iCalendar text as exceptions.
+/// Where the iCalendar text to import came from.
+enum IcsSource {
+    /// Chosen as a file (input `ics_file`), with its name.
+    File(String),
+    /// Pasted in the box (`ics`).
+    Pasted,
+}
+
+/// A refusal of the import: the field it concerns and the Spanish reason.
+type IcsRefusal = (String, String);
+
+/// The iCalendar text to import: the file chosen or the text pasted, or the Spanish reason
+/// beside the field it concerns.
+fn ics_text(upload: MultipartForm) -> (FormFields, Result<(String, IcsSource), IcsRefusal>) {
+    let MultipartForm {
+        fields,
+        mut files,
+        errors,
+    } = upload;
+    let refused = |field: &str, detail: String| Err((field.to_string(), detail));
+    if let Some(detail) = errors.get("ics_file").or(errors.get("_form")) {
+        return (fields, refused("ics_file", detail.clone()));
+    }
+    let pasted = fields.get("ics").trim().to_string();
+    let file = files
+        .iter()
+        .position(|(name, _)| name == "ics_file")
+        .map(|at| files.swap_remove(at).1);
+    let text = match (file, pasted.is_empty()) {
+        (Some(_), false) => refused(
+            "ics_file",
+            "Elija un archivo .ics o pegue su contenido, no los dos.".into(),
+        ),
+        (Some(file), true) => match String::from_utf8(file.content) {
+            Ok(text) => Ok((text, IcsSource::File(file.filename))),
+            Err(_) => refused(
+                "ics_file",
+                format!(
+                    "«{}» no es un archivo iCalendar (.ics): no es texto.",
+                    file.filename
+                ),
+            ),
+        },
+        (None, true) => refused(
+            "ics",
+            "Pegue el contenido de un archivo .ics (BEGIN:VCALENDAR …) o elija el archivo.".into(),
+        ),
+        (None, false) => Ok((pasted, IcsSource::Pasted)),
+    };
+    (fields, text)
+}
+
+/// Adds the events of an iCalendar file (chosen or pasted) as exceptions.
 pub async fn import_ics(
     State(state): State<AppState>,
     page: Page,
     headers: HeaderMap,
-    form: FormFields,
+    upload: MultipartForm,
 ) -> PageResult {
+    let (form, text) = ics_text(upload);
     admit(&page, &headers, &form, Action::ManageCalendar)?;
-    let text = form.get("ics");
-    let parsed = if text.trim().is_empty() {
-        Err("Pegue el contenido de un archivo .ics (BEGIN:VCALENDAR …).".to_string())
-    } else {
-        exceptions_from_ics(text).map_err(|e| e.to_string())
-    };
+    let parsed = text.and_then(|(text, source)| {
+        exceptions_from_ics(&text).map_err(|e| match source {
+            IcsSource::File(name) => (
+                "ics_file".to_string(),
+                format!("«{name}» no es un archivo iCalendar válido: {e}."),
+            ),
+            IcsSource::Pasted => ("ics".to_string(), e.to_string()),
+        })
+    });
     match parsed {
         Ok(exceptions) => {
             let mut spec = current_spec(&state).await?;
             spec.exceptions.extend(exceptions);
             save(&state, &page, "ics", &form, spec, "").await
         }
-        Err(detail) => {
-            let errors = FieldErrors::from([("ics".to_string(), detail)]);
+        Err((field, detail)) => {
+            let errors = FieldErrors::from([(field, detail)]);
             let refusal = Refusal::fields("ics", &form, errors);
             page_for(&state, &page, Some(refusal), Notice::default()).await
         }

@@ -144,10 +144,17 @@ fn parse_sheet(form: &FormFields, errors: &mut FieldErrors) -> Option<SheetConte
     })
 }
 
-async fn choices(state: &AppState, page: &Page) -> Result<(Vec<Choice>, Vec<Choice>), PageError> {
+/// The areas a service may be put in (active ones, and `current`, where it already is) and the
+/// eligibility choices.
+async fn choices(
+    state: &AppState,
+    page: &Page,
+    current: Option<i64>,
+) -> Result<(Vec<Choice>, Vec<Choice>), PageError> {
     let areas = catalogue::list_areas(&state.db)
         .await?
         .into_iter()
+        .filter(|a| a.active || Some(a.id) == current)
         .map(|a| Choice {
             value: a.id.to_string(),
             label: a.name,
@@ -164,7 +171,7 @@ async fn choices(state: &AppState, page: &Page) -> Result<(Vec<Choice>, Vec<Choi
 }
 
 async fn new_page(state: &AppState, page: &Page, refusal: Option<Refusal>) -> PageResult {
-    let (areas, eligibilities) = choices(state, page).await?;
+    let (areas, eligibilities) = choices(state, page, None).await?;
     let default = SheetContent {
         area_id: AreaId(0),
         eligibility: Eligibility::Udi,
@@ -274,7 +281,7 @@ async fn edit_page(
                     format!("No existe el servicio «{id}»."),
                 ))
             })?;
-    let (areas, eligibilities) = choices(state, page).await?;
+    let (areas, eligibilities) = choices(state, page, Some(summary.area_id)).await?;
     let settings = form_state(
         &refusal,
         "settings",

@@ -274,13 +274,18 @@ pub async fn search(
             selected: Some(*s) == status,
         })
         .collect();
+    // Searching by area lists inactive ones too: their requests keep them.
     let areas: Vec<Choice> = catalogue::list_areas(&state.db)
         .await?
         .into_iter()
         .map(|a| Choice {
             value: a.id.to_string(),
             selected: Some(AreaId(a.id)) == area,
-            label: a.name,
+            label: if a.active {
+                a.name
+            } else {
+                format!("{} {}", a.name, i18n::text(page.lang, "inactive_suffix"))
+            },
         })
         .collect();
     let mut ctx = page.context("title_search");

@@ -116,7 +116,7 @@ struct BarView {
     explanation: String,
 }
 
-fn size_text(bytes: i64) -> String {
+pub(super) fn size_text(bytes: i64) -> String {
     if bytes < 1024 {
         format!("{bytes} B")
     } else if bytes < 1024 * 1024 {
@@ -256,9 +256,12 @@ async fn page_for(
             internal: e.payload["internal"].as_bool().unwrap_or(false),
         })
         .collect();
+    // Assignment offers the active areas and their engineers only (the request keeps an
+    // inactive area it already has, shown above).
     let areas: Vec<Named> = catalogue::list_areas(&state.db)
         .await?
         .into_iter()
+        .filter(|a| a.active)
         .map(|a| Named {
             selected: Some(a.id) == s.area_id,
             id: a.id,
@@ -270,6 +273,7 @@ async fn page_for(
             .await?
             .into_iter()
             .filter(|m| m.role == Role::Engineer && m.active)
+            .filter(|m| areas.iter().any(|a| Some(AreaId(a.id)) == m.area_id))
             .map(|m| Named {
                 selected: Some(m.id.0) == s.assignee_id,
                 id: m.id.0,
@@ -432,8 +436,7 @@ pub async fn step(
         area_id: form.get("area_id").parse().ok().map(AreaId),
         assignee_id: form.get("assignee_id").parse().ok().map(StaffId),
         confirmed_requirements: (step == Step::ConfirmRequirements).then(|| form.all("req")),
-        requester_id: None,
-        service: None,
+        ..StepInput::default()
     };
     let result = requests::apply_step(
         &state.db,

@@ -28,6 +28,7 @@ use super::{
 };
 use crate::db::requesters::{self, Lookup, Requester};
 use crate::db::requests::{self, ListFilter, NewAttachment, NewRequest, RequestDetail, StepInput};
+use crate::db::staged::{self, StagedFile};
 use crate::db::{catalogue, web};
 use crate::error::AppError;
 use crate::http::api::requesters::{RequesterInput, parse_requester};
@@ -38,6 +39,7 @@ use crate::state::AppState;
 struct Option_ {
     value: String,
     label: String,
+    hidden: bool,
 }
 
 async fn form_context(
@@ -52,14 +54,27 @@ async fn form_context(
         .map(|c| Option_ {
             value: c.code().into(),
             label: c.label_es().into(),
+            hidden: false,
         })
         .collect();
+    // An inactive unit is not offered; it is there, hidden, for the people who already have it
+    // (filled from their record, so the form keeps it).
     let units: Vec<Option_> = catalogue::list_units(&state.db)
         .await?
         .into_iter()
         .map(|u| Option_ {
             value: u.id.to_string(),
-            label: format!("{} — {}", u.acronym, u.name),
+            label: if u.active {
+                format!("{} — {}", u.acronym, u.name)
+            } else {
+                format!(
+                    "{} — {} {}",
+                    u.acronym,
+                    u.name,
+                    i18n::text(page.lang, "inactive_suffix")
+                )
+            },
+            hidden: !u.active,
         })
         .collect();
     if let Some(number) = values["intake"].as_str() {
@@ -72,12 +87,51 @@ async fn form_context(
     let greeting = super::admin::greeting(&state.db, page.lang)
         .await?
         .replace("{name}", &page.staff.full_name);
+    // A form sent back shows the service chosen and its panel as they were (with the documents
+    // already chosen), without waiting for the page's script to ask for them.
+    if let Some(view) = results_view(state, page.lang, &values).await? {
+        ctx.insert("r", minijinja::Value::from_serialize(&view));
+    }
+    if let Some(view) = panel_view(state, page, &values).await? {
+        ctx.insert("p", minijinja::Value::from_serialize(&view));
+    }
     ctx.insert("channels", minijinja::Value::from_serialize(&channels));
     ctx.insert("units", minijinja::Value::from_serialize(&units));
     ctx.insert("greeting", greeting.into());
     ctx.insert("v", minijinja::Value::from_serialize(&values));
     ctx.insert("errors", minijinja::Value::from_serialize(errors));
     Ok(ctx.into())
+}
+
+/// The fields of the script (or of a fragment's query) as the values a form shows, with the
+/// names a form sends repeatedly (checked boxes, staged documents) as lists.
+fn values_of(form: &FormFields) -> serde_json::Value {
+    let mut values = serde_json::to_value(form.values()).unwrap_or_default();
+    for name in ["req", "test", "staged", "drop_staged"] {
+        values[name] = json!(form.all(name));
+    }
+    values
+}
+
+/// A list value of `values` (see `values_of`).
+fn list_of(values: &serde_json::Value, name: &str) -> Vec<String> {
+    values[name]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A single value of `values`, trimmed; `None` when empty.
+fn one_of<'a>(values: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+    values[name]
+        .as_str()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 pub async fn form(State(state): State<AppState>, page: Page) -> PageResult {
@@ -134,9 +188,35 @@ pub async fn submit(
         errors: upload_errors,
     } = upload;
     page.check_csrf(&headers, &form)?;
-    let mut values = serde_json::to_value(form.values()).unwrap_or_default();
+    // The same form sent again (a double click, a reload) answers with the request it made;
+    // its documents went with it, and nothing is staged or attached twice.
+    if let Some(key) = form.opt("idempotency_key")
+        && let Some(number) = requests::number_for_key(&state.db, &key).await?
+    {
+        return Ok(see_other(&format!("/requests/{number}?new=1")));
+    }
+    let mut values = values_of(&form);
     let mut errors = FieldErrors::new();
     let now = state.now_ms();
+    let found_service = match form.get("service_id").parse::<i64>() {
+        Ok(id) => catalogue::service(&state.db, ServiceId(id)).await?,
+        Err(_) => None,
+    };
+    // Q3: every file chosen is kept first (staged), so whatever sends the form back, it comes
+    // back with the files already chosen.
+    let required: Vec<String> = found_service
+        .as_ref()
+        .map(|(_, sheet)| sheet.required_attachments.clone())
+        .unwrap_or_default();
+    let chosen = choose_documents(&state, &page, &form, &required, files, now).await?;
+    values["staged"] = json!(
+        chosen
+            .documents
+            .iter()
+            .flatten()
+            .map(|f| f.token.clone())
+            .collect::<Vec<_>>()
+    );
     // A message of the intake queue being registered (A5, A6): its channel, subject and text
     // are the message's own.
     let intake = match form.opt("intake") {
@@ -231,7 +311,7 @@ pub async fn submit(
         }
     }
     let service = match form.get("service_id").parse::<i64>() {
-        Ok(id) => match catalogue::service(&state.db, ServiceId(id)).await? {
+        Ok(_) => match found_service {
             Some((s, sheet)) if s.active => Some((ServiceId(s.id), s.current_version, sheet)),
             _ => {
                 errors.insert(
@@ -261,12 +341,7 @@ pub async fn submit(
     let in_message =
         |i: usize| message_has_files && form.get(&format!("doc_{i}_in_message")) == "1";
     let documents = match &service {
-        Some((_, _, sheet)) => required_documents(
-            &sheet.required_attachments,
-            (files, upload_errors),
-            in_message,
-            &mut errors,
-        ),
+        Some(_) => check_documents(&required, &chosen, &upload_errors, in_message, &mut errors),
         None => Vec::new(),
     };
     let area_id = form.get("area_id").parse::<i64>().ok().map(AreaId);
@@ -310,6 +385,7 @@ pub async fn submit(
                             service,
                             confirmed_requirements: Some(form.all("req")),
                             area_id,
+                            staged_documents: documents,
                             ..StepInput::default()
                         },
                         now,
@@ -318,7 +394,7 @@ pub async fn submit(
                 }
                 Err(e) => Err(e),
             };
-            registered.map(|_| (number, false))
+            registered.map(|_| number)
         }
         None => {
             let tests: Vec<serde_json::Value> = form
@@ -342,39 +418,95 @@ pub async fn submit(
                     idempotency_key: form.opt("idempotency_key"),
                     created_by: Some(page.staff.id),
                     intake_details,
+                    staged_documents: documents,
                 },
                 page.actor(),
                 now,
             )
             .await
-            .map(|created| (created.number.to_string(), created.replayed))
+            .map(|created| created.number.to_string())
         }
     };
-    let (number, replayed) = match number {
+    let number = match number {
         Ok(done) => done,
         Err(e) => {
             file_error(&mut errors, e)?;
             return form_again(&state, &page, values, &errors).await;
         }
     };
-    // Q3: the sheet's documents go with the request; a replayed submission already has them.
-    if !replayed {
-        for file in documents {
-            requests::attach(&state.db, &number, file, page.actor(), now).await?;
-        }
-    }
     Ok(see_other(&format!("/requests/{number}?new=1")))
 }
 
-/// The sheet's required documents (Q3), each from its own input `doc_N` (or, for a message of
-/// the intake queue, already among its files): every one missing or too large is said at once,
-/// beside the documents.
-fn required_documents(
+/// The files of the form's documents (Q3), by document of the sheet.
+struct Chosen {
+    documents: Vec<Option<StagedFile>>,
+    /// A token the form named is not (or no longer) one of this staff member's staged files.
+    unavailable: bool,
+}
+
+/// Stages every file the form carries, forgets those the agent dropped, and picks for each
+/// document of the sheet the file chosen now (input `doc_N`) or else the one staged before
+/// for it (hidden `staged` tokens).
+async fn choose_documents(
+    state: &AppState,
+    page: &Page,
+    form: &FormFields,
     required: &[String],
-    (mut files, upload_errors): (Vec<(String, NewAttachment)>, FieldErrors),
+    files: Vec<(String, NewAttachment)>,
+    now: i64,
+) -> Result<Chosen, PageError> {
+    let mut fresh = Vec::with_capacity(files.len());
+    for (input, file) in files {
+        let document = input
+            .strip_prefix("doc_")
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| required.get(i))
+            .cloned()
+            .unwrap_or_else(|| input.clone());
+        let kept = staged::stage(&state.db, page.staff.id, &document, file, now).await?;
+        fresh.push((input, kept));
+    }
+    let dropped = form.all("drop_staged");
+    staged::discard(&state.db, page.staff.id, &dropped).await?;
+    let mut tokens: Vec<String> = form
+        .all("staged")
+        .into_iter()
+        .filter(|t| !t.is_empty() && !dropped.contains(t))
+        .collect();
+    tokens.sort();
+    tokens.dedup();
+    let mut kept = staged::owned(&state.db, page.staff.id, &tokens, now).await?;
+    let unavailable = kept.len() < tokens.len();
+    let documents = required
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let input = format!("doc_{i}");
+            match fresh.iter().position(|(n, _)| *n == input) {
+                Some(at) => Some(fresh.swap_remove(at).1),
+                None => kept
+                    .iter()
+                    .position(|k| k.document == *name)
+                    .map(|at| kept.swap_remove(at)),
+            }
+        })
+        .collect();
+    Ok(Chosen {
+        documents,
+        unavailable,
+    })
+}
+
+/// The sheet's required documents (Q3): each one chosen (now or before, see `choose_documents`)
+/// or, for a message of the intake queue, already among its files. Every one missing or refused
+/// is said at once, beside the documents. Returns the staged tokens to attach.
+fn check_documents(
+    required: &[String],
+    chosen: &Chosen,
+    upload_errors: &FieldErrors,
     in_message: impl Fn(usize) -> bool,
     errors: &mut FieldErrors,
-) -> Vec<NewAttachment> {
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut missing = Vec::new();
     let mut documents = Vec::new();
@@ -382,14 +514,18 @@ fn required_documents(
         let input = format!("doc_{i}");
         if let Some(refused) = upload_errors.get(&input) {
             problems.push(format!("«{name}»: {refused}"));
-        } else if let Some(at) = files.iter().position(|(n, _)| *n == input) {
-            documents.push(files.swap_remove(at).1);
-        } else if !in_message(i) {
-            missing.push(format!("«{name}»"));
+        }
+        match chosen.documents.get(i).and_then(Option::as_ref) {
+            Some(file) => documents.push(file.token.clone()),
+            None if upload_errors.contains_key(&input) || in_message(i) => {}
+            None => missing.push(format!("«{name}»")),
         }
     }
     if let Some(refused) = upload_errors.get("_form") {
         problems.push(refused.clone());
+    }
+    if chosen.unavailable {
+        problems.push(staged::UNAVAILABLE.to_string());
     }
     if !missing.is_empty() {
         problems.insert(
@@ -680,12 +816,6 @@ pub fn html_escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-#[derive(Deserialize)]
-pub struct ServiceQuery {
-    service_q: Option<String>,
-    service_id: Option<String>,
-}
-
 #[derive(Serialize)]
 struct ServiceOption {
     id: i64,
@@ -695,45 +825,64 @@ struct ServiceOption {
     checked: bool,
 }
 
-pub async fn service_results(
-    State(state): State<AppState>,
-    page: Page,
-    Query(query): Query<ServiceQuery>,
-) -> PageResult {
-    page.require(Action::ViewCatalogue)?;
-    let q = query.service_q.unwrap_or_default();
-    let searched = q.trim().chars().count() >= 2;
-    let chosen = query.service_id.and_then(|s| s.parse::<i64>().ok());
-    let services = if searched {
-        catalogue::list_services(&state.db, Some(&q), None).await?
+#[derive(Serialize)]
+struct ResultsView {
+    searched: bool,
+    services: Vec<ServiceOption>,
+}
+
+/// The services found for `service_q`, the chosen one (`service_id`) checked and always listed,
+/// so a new search does not lose the choice. `None` when there is nothing to show.
+async fn results_view(
+    state: &AppState,
+    lang: Lang,
+    values: &serde_json::Value,
+) -> Result<Option<ResultsView>, PageError> {
+    let q = one_of(values, "service_q").unwrap_or("");
+    let searched = q.chars().count() >= 2;
+    let chosen = one_of(values, "service_id").and_then(|s| s.parse::<i64>().ok());
+    let mut services = if searched {
+        catalogue::list_services(&state.db, Some(q), None).await?
     } else {
         Vec::new()
     };
-    let items: Vec<ServiceOption> = services
+    services.truncate(15);
+    if let Some(id) = chosen
+        && !services.iter().any(|s| s.id == id)
+        && let Some((summary, _)) = catalogue::service(&state.db, ServiceId(id)).await?
+        && summary.active
+    {
+        services.insert(0, summary);
+    }
+    if !searched && services.is_empty() {
+        return Ok(None);
+    }
+    let services = services
         .into_iter()
-        .take(15)
         .map(|s| ServiceOption {
             id: s.id,
             checked: Some(s.id) == chosen,
-            eligibility: eligibility_label(page.lang, s.eligibility),
+            eligibility: eligibility_label(lang, s.eligibility),
             name: s.name,
             area: s.area_name,
         })
         .collect();
-    fragment(page.lang, "service_results.html", |ctx| {
-        ctx.insert("searched", searched.into());
-        ctx.insert("services", minijinja::Value::from_serialize(&items));
-    })
+    Ok(Some(ResultsView { searched, services }))
 }
 
-#[derive(Deserialize)]
-pub struct PanelQuery {
-    service_id: Option<String>,
-    requester_id: Option<String>,
-    udi_role: Option<String>,
-    channel: Option<String>,
-    /// Registering a message of the intake queue: no first-level tests to record.
-    intake: Option<String>,
+pub async fn service_results(
+    State(state): State<AppState>,
+    page: Page,
+    Query(query): Query<Vec<(String, String)>>,
+) -> PageResult {
+    page.require(Action::ViewCatalogue)?;
+    let values = values_of(&FormFields(query));
+    let view = results_view(&state, page.lang, &values).await?;
+    fragment(page.lang, "service_results.html", |ctx| {
+        if let Some(view) = view {
+            ctx.insert("r", minijinja::Value::from_serialize(&view));
+        }
+    })
 }
 
 #[derive(Serialize)]
@@ -743,84 +892,161 @@ struct AreaOption {
     selected: bool,
 }
 
+#[derive(Serialize)]
+struct Check {
+    name: String,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct StagedView {
+    token: String,
+    filename: String,
+    size: String,
+    dropped: bool,
+}
+
+#[derive(Serialize)]
+struct DocumentView {
+    index: usize,
+    name: String,
+    /// The file already chosen for it (kept while the form goes back and forth).
+    staged: Option<StagedView>,
+}
+
+#[derive(Serialize)]
+struct PanelView {
+    service_name: String,
+    eligibility: &'static str,
+    refusal: Option<String>,
+    duplicates: Vec<String>,
+    requirements: Vec<Check>,
+    tests: Vec<Check>,
+    documents: Vec<DocumentView>,
+    policy: String,
+    /// Registering a message of the intake queue: no first-level tests to record.
+    intake: bool,
+    message_has_files: bool,
+    areas: Vec<AreaOption>,
+}
+
 /// The chosen service: eligibility with its reason, duplicates, requirements and first-level
-/// tests as checkboxes, documents to attach, and the area defaulted from the sheet.
-pub async fn service_panel(
-    State(state): State<AppState>,
-    page: Page,
-    Query(query): Query<PanelQuery>,
-) -> PageResult {
-    page.require(Action::CreateRequest)?;
-    let Some(id) = query.service_id.and_then(|s| s.parse::<i64>().ok()) else {
-        return Ok(super::fragment_response(String::new()));
+/// tests as checkboxes, documents to attach (with those already chosen), and the active areas
+/// with the sheet's (or the chosen) one selected. `None` without a known service.
+async fn panel_view(
+    state: &AppState,
+    page: &Page,
+    values: &serde_json::Value,
+) -> Result<Option<PanelView>, PageError> {
+    let Some(id) = one_of(values, "service_id").and_then(|s| s.parse::<i64>().ok()) else {
+        return Ok(None);
     };
     let Some((service, sheet)) = catalogue::service(&state.db, ServiceId(id)).await? else {
-        return Ok(super::fragment_response(String::new()));
+        return Ok(None);
     };
-    let intake = match query.intake.as_deref().filter(|n| !n.is_empty()) {
-        Some(number) => Some(intake_item(&state, number).await?),
+    let intake = match one_of(values, "intake") {
+        Some(number) => Some(intake_item(state, number).await?),
         None => None,
     };
     let message_has_files = intake.as_ref().is_some_and(|d| !d.attachments.is_empty());
-    let udi_role = query
-        .udi_role
-        .as_deref()
+    let udi_role = one_of(values, "udi_role")
         .and_then(UdiRole::from_code)
         .unwrap_or_default();
-    let channel = query
-        .channel
-        .as_deref()
+    let channel = one_of(values, "channel")
         .and_then(Channel::from_code)
         .unwrap_or(Channel::Phone);
     let refusal = check_eligibility(sheet.eligibility, udi_role, channel)
         .err()
         .map(|r| r.to_string());
-    let duplicates = match query.requester_id.and_then(|s| s.parse::<i64>().ok()) {
+    let duplicates = match one_of(values, "requester_id").and_then(|s| s.parse::<i64>().ok()) {
         Some(rid) => {
             requests::possible_duplicates(&state.db, RequesterId(rid), ServiceId(id)).await?
         }
         None => Vec::new(),
     };
+    let area = one_of(values, "area_id")
+        .and_then(|s| s.parse::<i64>().ok())
+        .unwrap_or(sheet.area_id.0);
     let areas: Vec<AreaOption> = catalogue::list_areas(&state.db)
         .await?
         .into_iter()
+        .filter(|a| a.active)
         .map(|a| AreaOption {
-            selected: a.id == sheet.area_id.0,
+            selected: a.id == area,
             id: a.id,
             name: a.name,
         })
         .collect();
+    let dropped = list_of(values, "drop_staged");
+    let mut staged_files = staged::owned(
+        &state.db,
+        page.staff.id,
+        &list_of(values, "staged"),
+        state.now_ms(),
+    )
+    .await?;
+    let documents = sheet
+        .required_attachments
+        .iter()
+        .enumerate()
+        .map(|(index, name)| DocumentView {
+            index,
+            name: name.clone(),
+            staged: staged_files
+                .iter()
+                .position(|f| f.document == *name)
+                .map(|at| staged_files.swap_remove(at))
+                .map(|f| StagedView {
+                    dropped: dropped.contains(&f.token),
+                    size: super::request::size_text(f.size_bytes),
+                    token: f.token,
+                    filename: f.filename,
+                }),
+        })
+        .collect();
+    let checks = |names: Vec<String>, checked: Vec<String>| -> Vec<Check> {
+        names
+            .into_iter()
+            .map(|name| Check {
+                checked: checked.contains(&name),
+                name,
+            })
+            .collect()
+    };
     let SheetContent {
         requirements,
         first_level_tests,
-        required_attachments,
         attention_policy,
         ..
     } = sheet;
+    Ok(Some(PanelView {
+        service_name: service.name,
+        eligibility: eligibility_label(page.lang, service.eligibility),
+        refusal,
+        duplicates,
+        requirements: checks(requirements, list_of(values, "req")),
+        tests: checks(first_level_tests, list_of(values, "test")),
+        documents,
+        policy: attention_policy,
+        intake: intake.is_some(),
+        message_has_files,
+        areas,
+    }))
+}
+
+/// The panel of the chosen service, as the agent changes the form (see `panel_view`).
+pub async fn service_panel(
+    State(state): State<AppState>,
+    page: Page,
+    Query(query): Query<Vec<(String, String)>>,
+) -> PageResult {
+    page.require(Action::CreateRequest)?;
+    let values = values_of(&FormFields(query));
+    let Some(view) = panel_view(&state, &page, &values).await? else {
+        return Ok(super::fragment_response(String::new()));
+    };
     fragment(page.lang, "service_panel.html", |ctx| {
-        ctx.insert("service_name", service.name.into());
-        ctx.insert(
-            "eligibility",
-            eligibility_label(page.lang, service.eligibility).into(),
-        );
-        ctx.insert("refusal", refusal.into());
-        ctx.insert("duplicates", minijinja::Value::from_serialize(&duplicates));
-        ctx.insert(
-            "requirements",
-            minijinja::Value::from_serialize(&requirements),
-        );
-        ctx.insert(
-            "tests",
-            minijinja::Value::from_serialize(&first_level_tests),
-        );
-        ctx.insert(
-            "attachments",
-            minijinja::Value::from_serialize(&required_attachments),
-        );
-        ctx.insert("policy", attention_policy.into());
-        ctx.insert("intake", intake.is_some().into());
-        ctx.insert("message_has_files", message_has_files.into());
-        ctx.insert("areas", minijinja::Value::from_serialize(&areas));
+        ctx.insert("p", minijinja::Value::from_serialize(&view));
     })
 }
 

@@ -15,6 +15,15 @@
         form.querySelector('[name="' + name + '"]:not([type=radio]):not([type=checkbox])');
       if (field && field.value) url.searchParams.set(name, field.value);
     });
+    // data-carry: names sent with every value the form holds (checked boxes, files already
+    // chosen), so the reloaded fragment keeps them.
+    (container.dataset.carry || '').split(',').forEach(function (name) {
+      if (!name) return;
+      form.querySelectorAll('[name="' + name + '"]').forEach(function (field) {
+        if ((field.type === 'checkbox' || field.type === 'radio') && !field.checked) return;
+        if (field.value) url.searchParams.append(name, field.value);
+      });
+    });
     var ticket = (container._ticket || 0) + 1;
     container._ticket = ticket;
     fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' } })
@@ -154,7 +163,8 @@
     document.querySelectorAll('[data-poll]').forEach(function (c) {
       setInterval(function () { if (!document.hidden) refresh(c); }, 1000 * Number(c.dataset.poll));
     });
-    document.querySelectorAll('[data-src]:not([data-poll])').forEach(function (c) {
+    // A container the server already filled (data-ready) is current.
+    document.querySelectorAll('[data-src]:not([data-poll]):not([data-ready])').forEach(function (c) {
       var form = c.closest('form') || document;
       var has = (c.dataset.params || '').split(',').some(function (n) {
         var f = n && form.querySelector('[name="' + n + '"]');

@@ -1,0 +1,502 @@
+//! The attention script keeps the files chosen when the form comes back with errors (issue 4,
+//! Q3): they are staged at once, shown as «Ya elegido», carried by a hidden token, and become
+//! the request's attachments in the registration's own transaction. Only the staff member who
+//! chose a file may use it, and the periodic job removes what nobody used within 24 hours.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use ventanilla::config::Config;
+use ventanilla::state::AppState;
+use ventanilla_domain::permissions::Role;
+
+use crate::helpers::TestApp;
+use crate::pages::{Browser, PASSWORD, Page};
+use crate::pages_flow::{intake_message, person, signed_in};
+use crate::service_levels::new_sheet_version;
+
+const OFICIO: &[u8] = b"%PDF-1.4 oficio de solicitud firmado";
+const CREDENCIAL: &[u8] = b"%PDF-1.4 credencial vigente";
+
+/// A service whose sheet asks for two documents (Q3).
+async fn service_with_documents(app: &TestApp) -> String {
+    new_sheet_version(app, "Correo electrónico", |sheet| {
+        sheet["required_attachments"] = json!(["Oficio de solicitud", "Credencial"]);
+    })
+    .await
+    .to_string()
+}
+
+/// The tokens of the staged documents a page carries, in order.
+fn staged_tokens(page: &Page) -> Vec<String> {
+    page.body
+        .split("name=\"staged\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(String::from)
+        .collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+async fn staged_rows(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM staged_uploads")
+        .fetch_one(app.db.read())
+        .await
+        .expect("count")
+}
+
+async fn requests_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM requests")
+        .fetch_one(app.db.read())
+        .await
+        .expect("count")
+}
+
+fn number_of(location: &str) -> String {
+    location
+        .trim_start_matches("/requests/")
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The stored bytes of a request's attachment, through the API.
+async fn download(app: &TestApp, number: &str, id: &serde_json::Value) -> Vec<u8> {
+    let response = app
+        .client
+        .get(format!(
+            "{}/api/v1/requests/{number}/attachments/{id}",
+            app.base
+        ))
+        .bearer_auth(&app.agent)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.bytes().await.expect("bytes").to_vec()
+}
+
+#[tokio::test]
+async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3() {
+    let app = TestApp::spawn().await;
+    let service = service_with_documents(&app).await;
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
+    let token = Browser::token(&browser.get("/requests/new").await);
+    let mut fields = person(&token, &unit, "none");
+    fields.extend([
+        ("channel", "phone"),
+        ("description", "Necesita una cuenta para el proyecto."),
+        ("service_id", &service),
+        ("service_q", "correo"),
+        ("idempotency_key", "5b0f7a52-2a55-4d4e-9d1c-1f5e0f0c0a01"),
+    ]);
+
+    // The subject is missing and only the first document is chosen: the form comes back with
+    // the errors, the file shown as already chosen and carried by its token.
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("id=\"err-subject\""), "{}", back.body);
+    assert!(
+        back.body.contains("Falta adjuntar «Credencial»")
+            && !back.body.contains("Falta adjuntar «Oficio"),
+        "{}",
+        back.body
+    );
+    let shown = back
+        .body
+        .split("id=\"doc-0-staged\"")
+        .nth(1)
+        .expect("the first document is shown as chosen");
+    assert!(
+        shown.contains("Ya elegido:") && shown.contains("oficio.pdf") && shown.contains("B)"),
+        "{}",
+        back.body
+    );
+    assert!(!back.body.contains("elíjalos de nuevo"));
+    assert!(
+        back.body.contains("id=\"svc-") && back.body.contains(" checked data-refresh"),
+        "the chosen service is still chosen: {}",
+        back.body
+    );
+    let tokens = staged_tokens(&back);
+    assert_eq!(tokens.len(), 1, "{}", back.body);
+    assert_eq!(staged_rows(&app).await, 1);
+    assert_eq!(requests_count(&app).await, 0, "nothing registered yet");
+
+    // The panel the page reloads as the agent types shows it too, from the carried token.
+    let panel = browser
+        .get(&format!(
+            "/ui/service-panel?service_id={service}&staged={}",
+            tokens[0]
+        ))
+        .await;
+    assert!(panel.body.contains("id=\"doc-0-staged\""), "{}", panel.body);
+
+    // Fixed: the subject typed, the staged file named by its token, the second file chosen now.
+    let mut fixed = fields.clone();
+    fixed.extend([
+        ("subject", "Cuenta de correo nueva"),
+        ("staged", &tokens[0]),
+    ]);
+    let done = browser
+        .post_multipart(
+            "/requests/new",
+            &fixed,
+            &[("doc_1", "credencial.pdf", CREDENCIAL.to_vec())],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let number = number_of(&done.location.clone().expect("location"));
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    let files = detail["attachments"].as_array().expect("attachments");
+    assert_eq!(files.len(), 2, "{detail}");
+    let oficio = files
+        .iter()
+        .find(|f| f["filename"] == "oficio.pdf")
+        .expect("the staged file became an attachment");
+    assert_eq!(oficio["sha256"], sha256_hex(OFICIO));
+    assert_eq!(oficio["size_bytes"], OFICIO.len());
+    assert_eq!(download(&app, &number, &oficio["id"]).await, OFICIO);
+    let credencial = files
+        .iter()
+        .find(|f| f["filename"] == "credencial.pdf")
+        .expect("the file chosen now");
+    assert_eq!(download(&app, &number, &credencial["id"]).await, CREDENCIAL);
+    assert_eq!(staged_rows(&app).await, 0, "used staged files are gone");
+    let added = detail["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "attachment_added")
+        .count();
+    assert_eq!(added, 2, "{detail}");
+
+    // The same form sent again (same idempotency key) answers with the same request and adds
+    // nothing: the staged file was used and is gone.
+    let again = browser
+        .post_multipart(
+            "/requests/new",
+            &fixed,
+            &[("doc_1", "credencial.pdf", CREDENCIAL.to_vec())],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    assert_eq!(number_of(&again.location.expect("location")), number);
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(requests_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_staged_file_is_replaced_by_another_or_dropped_q3() {
+    let app = TestApp::spawn().await;
+    let service = service_with_documents(&app).await;
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
+    let token = Browser::token(&browser.get("/requests/new").await);
+    let mut fields = person(&token, &unit, "none");
+    fields.extend([
+        ("channel", "phone"),
+        ("description", "Necesita una cuenta."),
+        ("service_id", &service),
+    ]);
+    let first = browser
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[("doc_0", "borrador.pdf", b"%PDF borrador".to_vec())],
+        )
+        .await;
+    let old = staged_tokens(&first);
+    assert_eq!(old.len(), 1, "{}", first.body);
+
+    // Another file for the same document replaces the staged one.
+    let mut replacing = fields.clone();
+    replacing.push(("staged", &old[0]));
+    let second = browser
+        .post_multipart(
+            "/requests/new",
+            &replacing,
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let shown = second
+        .body
+        .split("id=\"doc-0-staged\"")
+        .nth(1)
+        .unwrap_or("");
+    assert!(
+        shown.contains("oficio.pdf") && !second.body.contains("borrador.pdf"),
+        "{}",
+        second.body
+    );
+    let current = staged_tokens(&second);
+    assert_eq!(current.len(), 1);
+    assert_ne!(current[0], old[0]);
+
+    // Dropped: the document is missing again, and the staged row is removed.
+    let mut dropping = fields.clone();
+    dropping.extend([
+        ("staged", current[0].as_str()),
+        ("drop_staged", current[0].as_str()),
+    ]);
+    let third = browser
+        .post_multipart("/requests/new", &dropping, &[])
+        .await;
+    assert_eq!(third.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        third
+            .body
+            .contains("Falta adjuntar «Oficio de solicitud», «Credencial»"),
+        "{}",
+        third.body
+    );
+    assert!(staged_tokens(&third).is_empty(), "{}", third.body);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staged_uploads WHERE token = $1")
+        .bind(&current[0])
+        .fetch_one(app.db.read())
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn another_staff_members_staged_file_is_refused_and_not_shown_q3() {
+    let app = TestApp::spawn().await;
+    let service = service_with_documents(&app).await;
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut ana = signed_in(&app, "ana.agente", Role::Agent, None).await;
+    let token = Browser::token(&ana.get("/requests/new").await);
+    let mut fields = person(&token, &unit, "none");
+    fields.extend([
+        ("channel", "phone"),
+        ("description", "Necesita una cuenta."),
+        ("service_id", &service),
+    ]);
+    let back = ana
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[
+                ("doc_0", "oficio-de-ana.pdf", OFICIO.to_vec()),
+                ("doc_1", "credencial-de-ana.pdf", CREDENCIAL.to_vec()),
+            ],
+        )
+        .await;
+    let anas = staged_tokens(&back);
+    assert_eq!(anas.len(), 2, "{}", back.body);
+
+    // Another agent sends a complete form naming Ana's tokens: refused in Spanish beside the
+    // documents, nothing registered, and nothing of Ana's files is shown.
+    let mut luis = signed_in(&app, "luis.agente", Role::Agent, None).await;
+    let token = Browser::token(&luis.get("/requests/new").await);
+    let mut complete = person(&token, &unit, "none");
+    complete.extend([
+        ("channel", "phone"),
+        ("subject", "Cuenta de correo"),
+        ("description", "Necesita una cuenta."),
+        ("service_id", &service),
+        ("staged", &anas[0]),
+        ("staged", &anas[1]),
+    ]);
+    let refused = luis.post_multipart("/requests/new", &complete, &[]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let beside = refused
+        .body
+        .split("id=\"err-attachments\"")
+        .nth(1)
+        .expect("an error beside the documents");
+    assert!(
+        beside.contains("ya no está disponible") && beside.contains("elíjalo de nuevo"),
+        "{}",
+        refused.body
+    );
+    assert!(!refused.body.contains("de-ana.pdf"), "{}", refused.body);
+    assert_eq!(requests_count(&app).await, 0);
+    let panel = luis
+        .get(&format!(
+            "/ui/service-panel?service_id={service}&staged={}",
+            anas[0]
+        ))
+        .await;
+    assert!(!panel.body.contains("de-ana.pdf"), "{}", panel.body);
+    assert!(!panel.body.contains("Ya elegido"), "{}", panel.body);
+
+    // Ana's files are still hers to use.
+    let mut hers = fields.clone();
+    hers.extend([
+        ("subject", "Cuenta de correo"),
+        ("staged", &anas[0]),
+        ("staged", &anas[1]),
+    ]);
+    let done = ana.post_multipart("/requests/new", &hers, &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let number = number_of(&done.location.expect("location"));
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test]
+async fn a_message_of_the_intake_queue_is_registered_with_its_staged_documents_q3_a6() {
+    let app = TestApp::spawn().await;
+    let service = service_with_documents(&app).await;
+    let number = intake_message(&app).await;
+    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
+    let token = Browser::token(&browser.get(&format!("/requests/{number}/register")).await);
+    let mut fields = person(&token, "", "none");
+    fields.extend([("intake", number.as_str()), ("service_id", &service)]);
+    // No unit chosen: back with the error, both files staged.
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[
+                ("doc_0", "oficio.pdf", OFICIO.to_vec()),
+                ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        back.body
+    );
+    assert!(back.body.contains("id=\"err-unit_id\""));
+    let tokens = staged_tokens(&back);
+    assert_eq!(tokens.len(), 2, "{}", back.body);
+
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut fixed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| {
+            if *k == "unit_id" {
+                (*k, unit.as_str())
+            } else {
+                (*k, *v)
+            }
+        })
+        .collect();
+    fixed.extend([
+        ("staged", tokens[0].as_str()),
+        ("staged", tokens[1].as_str()),
+    ]);
+    let done = browser.post_multipart("/requests/new", &fixed, &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    assert_eq!(detail["status"], "assigned", "{detail}");
+    let files = detail["attachments"].as_array().expect("attachments");
+    assert_eq!(files.len(), 2, "{detail}");
+    assert!(files.iter().any(|f| f["sha256"] == sha256_hex(CREDENCIAL)));
+    assert_eq!(staged_rows(&app).await, 0);
+}
+
+#[tokio::test]
+async fn staged_files_nobody_used_are_removed_by_the_periodic_job_after_a_day() {
+    let app = TestApp::spawn().await;
+    let service = service_with_documents(&app).await;
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
+    let token = Browser::token(&browser.get("/requests/new").await);
+    let mut fields = person(&token, &unit, "none");
+    fields.extend([
+        ("channel", "phone"),
+        ("description", "Necesita una cuenta."),
+        ("service_id", &service),
+    ]);
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    let tokens = staged_tokens(&back);
+    assert_eq!(tokens.len(), 1);
+
+    // The job's tick, as `serve` runs it, with its own clock.
+    let tick_at = |zoned: &str| {
+        let at = zoned
+            .parse::<jiff::Zoned>()
+            .expect("zoned time")
+            .timestamp();
+        let mut state = AppState::new(app.db.clone(), Config::default());
+        state.clock = Arc::new(move || at);
+        async move {
+            ventanilla::jobs::service_levels::tick(
+                &state,
+                &format!("prueba-{}", at.as_millisecond()),
+                Duration::from_secs(1),
+            )
+            .await
+            .expect("tick");
+        }
+    };
+    tick_at("2026-03-11T09:59:00-06:00[America/Mexico_City]").await;
+    assert_eq!(staged_rows(&app).await, 1, "kept for 24 hours");
+    tick_at("2026-03-11T10:01:00-06:00[America/Mexico_City]").await;
+    assert_eq!(staged_rows(&app).await, 0, "removed after 24 hours");
+
+    // The form that still names it is told to choose the file again (signed in anew: the
+    // session of yesterday has expired).
+    app.set_now("2026-03-11T10:02:00-06:00[America/Mexico_City]");
+    let signed = browser.sign_in("agente.web", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let token = Browser::token(&browser.get("/requests/new").await);
+    let mut late = person(&token, &unit, "none");
+    late.extend([
+        ("channel", "phone"),
+        ("subject", "Cuenta de correo"),
+        ("description", "Necesita una cuenta."),
+        ("service_id", &service),
+        ("staged", &tokens[0]),
+    ]);
+    let refused = browser
+        .post_multipart(
+            "/requests/new",
+            &late,
+            &[("doc_1", "credencial.pdf", CREDENCIAL.to_vec())],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("ya no está disponible")
+            && refused
+                .body
+                .contains("Falta adjuntar «Oficio de solicitud»"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(requests_count(&app).await, 0);
+}
