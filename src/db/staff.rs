@@ -114,7 +114,7 @@ pub async fn create(db: &Db, new: NewStaff<'_>, now_ms: i64) -> AppResult<StaffM
         ));
     }
     check_password_rules(new.password)?;
-    check_role_area(db, new.role, new.area_id).await?;
+    check_role_area(db, new.role, new.area_id, None).await?;
     let email = super::optional_email(new.email)?;
     let hash = hash_password(new.password)?;
     let row: Option<StaffRow> = sqlx::query_as(
@@ -164,8 +164,14 @@ pub fn parse_role(code: &str) -> AppResult<Role> {
     })
 }
 
-/// An engineer belongs to a resolver area; an area given must exist.
-async fn check_role_area(db: &Db, role: Role, area_id: Option<AreaId>) -> AppResult<()> {
+/// An engineer belongs to a resolver area; an area given must exist and be active, unless the
+/// account is in it already (an area deactivated after its engineers joined keeps them).
+async fn check_role_area(
+    db: &Db,
+    role: Role,
+    area_id: Option<AreaId>,
+    current_area: Option<AreaId>,
+) -> AppResult<()> {
     if role == Role::Engineer && area_id.is_none() {
         return Err(AppError::invalid(
             "area_id",
@@ -173,14 +179,17 @@ async fn check_role_area(db: &Db, role: Role, area_id: Option<AreaId>) -> AppRes
             "Un ingeniero pertenece a un área de atención: indique area_id.",
         ));
     }
-    if let Some(area) = area_id
-        && super::catalogue::area(db, area).await?.is_none()
-    {
-        return Err(AppError::invalid(
-            "area_id",
-            "unknown_area",
-            format!("No existe el área {area}."),
-        ));
+    if let Some(area) = area_id {
+        let Some(found) = super::catalogue::area(db, area).await? else {
+            return Err(AppError::invalid(
+                "area_id",
+                "unknown_area",
+                format!("No existe el área {area}."),
+            ));
+        };
+        if !found.active && current_area != Some(area) {
+            return Err(super::catalogue::inactive_area(&found.name));
+        }
     }
     Ok(())
 }
@@ -198,7 +207,8 @@ pub async fn change_role(
     role: Role,
     area_id: Option<AreaId>,
 ) -> AppResult<StaffMember> {
-    check_role_area(db, role, area_id).await?;
+    let current_area = by_id(db, id).await?.and_then(|member| member.area_id);
+    check_role_area(db, role, area_id, current_area).await?;
     if actor == id && role != Role::Administrator {
         return Err(AppError::invalid(
             "role",

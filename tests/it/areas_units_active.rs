@@ -455,3 +455,80 @@ async fn the_administrator_deactivates_and_reactivates_areas_and_units_on_the_pa
     let done = agent.post("/requests/new", &fields).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
 }
+
+#[tokio::test]
+async fn no_account_is_put_in_an_inactive_area_and_its_engineers_keep_it() {
+    let app = TestApp::spawn().await;
+    let (status, area) = app
+        .post(
+            "/api/v1/areas",
+            &app.admin,
+            json!({"name": "Soporte temporal", "email": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{area}");
+    let area = area["id"].as_i64().expect("area id");
+    let engineer = |username: &str| {
+        json!({"username": username, "full_name": "Ingeniera de Apoyo", "email": null,
+               "role": "engineer", "area_id": area, "password": "una-contraseña-larga"})
+    };
+    let (status, kept) = app
+        .post("/api/v1/staff", &app.admin, engineer("ing.apoyo"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{kept}");
+    let kept = kept["id"].as_i64().expect("staff id");
+    let (status, body) = set_area(&app, area, false).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let refused = app
+        .post("/api/v1/staff", &app.admin, engineer("ing.nueva"))
+        .await;
+    assert_problem(
+        &refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "inactive_area",
+        Some("area_id"),
+    );
+    let agent = ventanilla::db::staff::by_username(&app.db, "agente")
+        .await
+        .expect("db")
+        .expect("demo agent");
+    let moved = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/staff/{}", agent.id),
+            &app.admin,
+            Some(json!({"role": "engineer", "area_id": area})),
+        )
+        .await;
+    assert_problem(
+        &moved,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "inactive_area",
+        Some("area_id"),
+    );
+    // The engineer who was in it before it was deactivated stays there through a change.
+    let (status, changed) = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/staff/{kept}"),
+            &app.admin,
+            Some(json!({"role": "engineer", "area_id": area})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["area_id"], area);
+
+    // The pages offer the area only to the account that is in it.
+    let option = format!("<option value=\"{area}\"");
+    let mut browser = signed_in(&app, "admin.web", Role::Administrator, None).await;
+    let list = browser.get("/admin/staff").await;
+    assert!(!list.body.contains(&option), "new account form offers it");
+    let own = browser.get(&format!("/admin/staff/{kept}")).await;
+    assert!(own.body.contains(&option), "its engineer's form keeps it");
+    let other = browser.get(&format!("/admin/staff/{}", agent.id)).await;
+    assert!(
+        !other.body.contains(&option),
+        "another account's form offers it"
+    );
+}

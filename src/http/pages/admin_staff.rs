@@ -43,7 +43,23 @@ struct StaffLine {
 
 struct Lists {
     roles: Vec<Choice>,
+    /// Every area, for the names of the accounts' areas.
     areas: Vec<Choice>,
+    inactive_area_ids: Vec<String>,
+}
+
+impl Lists {
+    /// The areas an account may be put in: the active ones and the one it is in already.
+    fn area_options(&self, current: Option<AreaId>) -> Vec<Choice> {
+        let current = current.map(|a| a.0.to_string());
+        self.areas
+            .iter()
+            .filter(|c| {
+                !self.inactive_area_ids.contains(&c.value) || current.as_ref() == Some(&c.value)
+            })
+            .cloned()
+            .collect()
+    }
 }
 
 async fn lists(state: &AppState, page: &Page) -> Result<Lists, PageError> {
@@ -54,15 +70,24 @@ async fn lists(state: &AppState, page: &Page) -> Result<Lists, PageError> {
             label: i18n::role_label(page.lang, r).into(),
         })
         .collect();
-    let areas = catalogue::list_areas(&state.db)
-        .await?
+    let all_areas = catalogue::list_areas(&state.db).await?;
+    let inactive_area_ids = all_areas
+        .iter()
+        .filter(|a| !a.active)
+        .map(|a| a.id.to_string())
+        .collect();
+    let areas = all_areas
         .into_iter()
         .map(|a| Choice {
             value: a.id.to_string(),
             label: a.name,
         })
         .collect();
-    Ok(Lists { roles, areas })
+    Ok(Lists {
+        roles,
+        areas,
+        inactive_area_ids,
+    })
 }
 
 fn area_name(lists: &Lists, area: Option<AreaId>) -> String {
@@ -103,7 +128,10 @@ async fn list_page(
     let mut ctx = page.context("title_admin_staff");
     ctx.insert("members", minijinja::Value::from_serialize(&members));
     ctx.insert("roles", minijinja::Value::from_serialize(&lists.roles));
-    ctx.insert("areas", minijinja::Value::from_serialize(&lists.areas));
+    ctx.insert(
+        "areas",
+        minijinja::Value::from_serialize(lists.area_options(None)),
+    );
     ctx.insert("new", minijinja::Value::from_serialize(&new));
     finish(ctx, page, &notice, &refusal, "admin_staff.html")
 }
@@ -181,6 +209,7 @@ async fn member_page(
     let active_error = form_state(&refusal, "active", FormState::default()).errors;
     let password = form_state(&refusal, "password", FormState::default());
     let is_self = member.id == page.staff.id;
+    let area_options = lists.area_options(member.area_id);
     let mut ctx = page.context("title_admin_staff");
     ctx.insert("title", member.full_name.clone().into());
     ctx.insert(
@@ -189,7 +218,7 @@ async fn member_page(
     );
     ctx.insert("is_self", is_self.into());
     ctx.insert("roles", minijinja::Value::from_serialize(&lists.roles));
-    ctx.insert("areas", minijinja::Value::from_serialize(&lists.areas));
+    ctx.insert("areas", minijinja::Value::from_serialize(area_options));
     ctx.insert("role_form", minijinja::Value::from_serialize(&role));
     ctx.insert(
         "active_errors",
