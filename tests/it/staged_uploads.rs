@@ -30,6 +30,43 @@ async fn service_with_documents(app: &TestApp) -> String {
     .to_string()
 }
 
+/// An agent on the new-request page, with a service whose sheet asks for documents.
+struct ScriptForm {
+    browser: Browser,
+    token: String,
+    unit: String,
+    service: String,
+}
+
+async fn script_form(app: &TestApp, username: &str) -> ScriptForm {
+    let service = service_with_documents(app).await;
+    let unit = app.unit_id("ESCOM").await.to_string();
+    let mut browser = signed_in(app, username, Role::Agent, None).await;
+    let token = Browser::token(&browser.get("/requests/new").await);
+    ScriptForm {
+        browser,
+        token,
+        unit,
+        service,
+    }
+}
+
+/// A phone request of a new person for `service`, as typed on the form.
+fn phone_request<'a>(
+    token: &'a str,
+    unit: &'a str,
+    service: &'a str,
+    description: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut fields = person(token, unit, "none");
+    fields.extend([
+        ("channel", "phone"),
+        ("description", description),
+        ("service_id", service),
+    ]);
+    fields
+}
+
 /// The tokens of the staged documents a page carries, in order.
 fn staged_tokens(page: &Page) -> Vec<String> {
     page.body
@@ -89,15 +126,19 @@ async fn download(app: &TestApp, number: &str, id: &serde_json::Value) -> Vec<u8
 #[tokio::test]
 async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3() {
     let app = TestApp::spawn().await;
-    let service = service_with_documents(&app).await;
-    let unit = app.unit_id("ESCOM").await.to_string();
-    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
-    let token = Browser::token(&browser.get("/requests/new").await);
-    let mut fields = person(&token, &unit, "none");
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    let mut fields = phone_request(
+        &token,
+        &unit,
+        &service,
+        "Necesita una cuenta para el proyecto.",
+    );
     fields.extend([
-        ("channel", "phone"),
-        ("description", "Necesita una cuenta para el proyecto."),
-        ("service_id", &service),
         ("service_q", "correo"),
         ("idempotency_key", "5b0f7a52-2a55-4d4e-9d1c-1f5e0f0c0a01"),
     ]);
@@ -216,16 +257,13 @@ async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3
 #[tokio::test]
 async fn a_staged_file_is_replaced_by_another_or_dropped_q3() {
     let app = TestApp::spawn().await;
-    let service = service_with_documents(&app).await;
-    let unit = app.unit_id("ESCOM").await.to_string();
-    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
-    let token = Browser::token(&browser.get("/requests/new").await);
-    let mut fields = person(&token, &unit, "none");
-    fields.extend([
-        ("channel", "phone"),
-        ("description", "Necesita una cuenta."),
-        ("service_id", &service),
-    ]);
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    let fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
     let first = browser
         .post_multipart(
             "/requests/new",
@@ -290,16 +328,13 @@ async fn a_staged_file_is_replaced_by_another_or_dropped_q3() {
 #[tokio::test]
 async fn another_staff_members_staged_file_is_refused_and_not_shown_q3() {
     let app = TestApp::spawn().await;
-    let service = service_with_documents(&app).await;
-    let unit = app.unit_id("ESCOM").await.to_string();
-    let mut ana = signed_in(&app, "ana.agente", Role::Agent, None).await;
-    let token = Browser::token(&ana.get("/requests/new").await);
-    let mut fields = person(&token, &unit, "none");
-    fields.extend([
-        ("channel", "phone"),
-        ("description", "Necesita una cuenta."),
-        ("service_id", &service),
-    ]);
+    let ScriptForm {
+        browser: mut ana,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "ana.agente").await;
+    let fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
     let back = ana
         .post_multipart(
             "/requests/new",
@@ -425,16 +460,13 @@ async fn a_message_of_the_intake_queue_is_registered_with_its_staged_documents_q
 #[tokio::test]
 async fn staged_files_nobody_used_are_removed_by_the_periodic_job_after_a_day() {
     let app = TestApp::spawn().await;
-    let service = service_with_documents(&app).await;
-    let unit = app.unit_id("ESCOM").await.to_string();
-    let mut browser = signed_in(&app, "agente.web", Role::Agent, None).await;
-    let token = Browser::token(&browser.get("/requests/new").await);
-    let mut fields = person(&token, &unit, "none");
-    fields.extend([
-        ("channel", "phone"),
-        ("description", "Necesita una cuenta."),
-        ("service_id", &service),
-    ]);
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    let fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
     let back = browser
         .post_multipart(
             "/requests/new",

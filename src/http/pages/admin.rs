@@ -93,7 +93,7 @@ pub fn shows_admin(role: Role) -> bool {
 }
 
 /// One option of a select.
-#[derive(Serialize, Clone)]
+#[derive(Serialize)]
 pub struct Choice {
     pub value: String,
     pub label: String,

@@ -43,21 +43,19 @@ struct StaffLine {
 
 struct Lists {
     roles: Vec<Choice>,
-    /// Every area, for the names of the accounts' areas.
-    areas: Vec<Choice>,
-    inactive_area_ids: Vec<String>,
+    areas: Vec<catalogue::Area>,
 }
 
 impl Lists {
     /// The areas an account may be put in: the active ones and the one it is in already.
     fn area_options(&self, current: Option<AreaId>) -> Vec<Choice> {
-        let current = current.map(|a| a.0.to_string());
         self.areas
             .iter()
-            .filter(|c| {
-                !self.inactive_area_ids.contains(&c.value) || current.as_ref() == Some(&c.value)
+            .filter(|a| a.active || current == Some(AreaId(a.id)))
+            .map(|a| Choice {
+                value: a.id.to_string(),
+                label: a.name.clone(),
             })
-            .cloned()
             .collect()
     }
 }
@@ -70,29 +68,13 @@ async fn lists(state: &AppState, page: &Page) -> Result<Lists, PageError> {
             label: i18n::role_label(page.lang, r).into(),
         })
         .collect();
-    let all_areas = catalogue::list_areas(&state.db).await?;
-    let inactive_area_ids = all_areas
-        .iter()
-        .filter(|a| !a.active)
-        .map(|a| a.id.to_string())
-        .collect();
-    let areas = all_areas
-        .into_iter()
-        .map(|a| Choice {
-            value: a.id.to_string(),
-            label: a.name,
-        })
-        .collect();
-    Ok(Lists {
-        roles,
-        areas,
-        inactive_area_ids,
-    })
+    let areas = catalogue::list_areas(&state.db).await?;
+    Ok(Lists { roles, areas })
 }
 
 fn area_name(lists: &Lists, area: Option<AreaId>) -> String {
-    area.and_then(|a| lists.areas.iter().find(|c| c.value == a.0.to_string()))
-        .map(|c| c.label.clone())
+    area.and_then(|a| lists.areas.iter().find(|known| known.id == a.0))
+        .map(|known| known.name.clone())
         .unwrap_or_default()
 }
 
