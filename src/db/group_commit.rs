@@ -8,11 +8,12 @@
 //!
 //! Two kinds of work share a group:
 //! - registrations (`create`), written as one batch (`registration::register`: a few multi-row
-//!   statements in a savepoint). A registration refused by a rule writes nothing and gets its
-//!   error. If a statement of the batch fails, the savepoint is rolled back and each
-//!   registration is written again alone in its own savepoint, so one bad registration cannot
-//!   sink the others (and a rolled-back one takes its counter bump with it: numbers stay
-//!   gap-free);
+//!   statements in a savepoint) and read back together before the commit
+//!   (`requests::read_back`), so callers need no reads of their own. A registration refused
+//!   by a rule writes nothing and gets its error. If a statement of the batch fails, the
+//!   savepoint is rolled back and each registration is written again alone in its own
+//!   savepoint, so one bad registration cannot sink the others (and a rolled-back one takes
+//!   its counter bump with it: numbers stay gap-free);
 //! - any other work (`run`, e.g. an inbound mail from `mail::inbound::ingest`), each in its own
 //!   savepoint: work that fails rolls back what it wrote and nothing else.
 
@@ -21,7 +22,8 @@ use sqlx::{Acquire, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 use ventanilla_domain::identifiers::RequestNumber;
 
-use super::registration::{Registration, register};
+use super::registration::{Registered, Registration, register};
+use super::requests::{ReadBack, read_back};
 use crate::error::{AppError, AppResult};
 
 /// At most this many pieces of work share one commit.
@@ -75,7 +77,7 @@ fn internal(message: &str) -> AppError {
 enum Work {
     Registration {
         registration: Box<Registration>,
-        reply: oneshot::Sender<AppResult<RequestNumber>>,
+        reply: oneshot::Sender<AppResult<(RequestNumber, ReadBack)>>,
     },
     Other(Box<dyn Job>),
 }
@@ -109,8 +111,9 @@ impl GroupCommit {
         self.send(Work::Other(job), answer).await
     }
 
-    /// Registers a request; returns once its commit is durable.
-    pub async fn create(&self, registration: Registration) -> AppResult<RequestNumber> {
+    /// Registers a request; returns its number and the request as registered once its commit
+    /// is durable.
+    pub async fn create(&self, registration: Registration) -> AppResult<(RequestNumber, ReadBack)> {
         let (reply, answer) = oneshot::channel();
         self.send(
             Work::Registration {
@@ -171,7 +174,25 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
             return;
         }
     };
-    let numbers = register_all(&mut tx, &registrations).await;
+    let registered = register_all(&mut tx, &registrations).await;
+    let answers = match with_read_back(&mut tx, registered).await {
+        Ok(answers) => answers,
+        Err(e) => {
+            // Nothing is committed: every caller of the group is told.
+            let message = match e {
+                AppError::Internal(e) => format!("reading the registrations back: {e}"),
+                AppError::Problem(p) => format!("reading the registrations back: {}", p.detail),
+            };
+            let _ = tx.rollback().await;
+            for reply in replies {
+                let _ = reply.send(Err(internal(&message)));
+            }
+            for job in others {
+                job.settle(Err(message.clone()));
+            }
+            return;
+        }
+    };
     let mut ran = Vec::with_capacity(others.len());
     for mut job in others {
         let mut savepoint = match tx.begin().await {
@@ -192,9 +213,9 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
         ran.push(job);
     }
     let commit = tx.commit().await.map_err(|e| e.to_string());
-    for (reply, number) in replies.into_iter().zip(numbers) {
+    for (reply, answer) in replies.into_iter().zip(answers) {
         let answer = match &commit {
-            Ok(()) => number,
+            Ok(()) => answer,
             Err(message) => Err(internal(&format!("commit failed: {message}"))),
         };
         let _ = reply.send(answer);
@@ -204,11 +225,34 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
     }
 }
 
+/// The registrations that succeeded, read back in the group's transaction; each refused one
+/// keeps its error.
+async fn with_read_back(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    registered: Vec<AppResult<Registered>>,
+) -> AppResult<Vec<AppResult<(RequestNumber, ReadBack)>>> {
+    let ids: Vec<i64> = registered
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|r| r.request_id))
+        .collect();
+    let mut read = read_back(tx, &ids).await?.into_iter();
+    registered
+        .into_iter()
+        .map(|answer| match answer {
+            Ok(r) => match read.next() {
+                Some(back) => Ok(Ok((r.number, back))),
+                None => Err(internal("a registration was not read back")),
+            },
+            Err(e) => Ok(Err(e)),
+        })
+        .collect()
+}
+
 /// The registrations as one batch; if a statement of it fails, each one alone.
 async fn register_all(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     registrations: &[Registration],
-) -> Vec<AppResult<RequestNumber>> {
+) -> Vec<AppResult<Registered>> {
     if registrations.is_empty() {
         return Vec::new();
     }
@@ -233,7 +277,7 @@ async fn register_all(
 async fn register_in_savepoint(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     batch: &[Registration],
-) -> AppResult<Vec<AppResult<RequestNumber>>> {
+) -> AppResult<Vec<AppResult<Registered>>> {
     let mut savepoint = tx.begin().await?;
     match register(&mut savepoint, batch).await {
         Ok(answers) => {

@@ -34,6 +34,13 @@ pub struct Registration {
     pub now_ms: i64,
 }
 
+/// A registration written: its number and internal id.
+#[derive(Debug, Clone, Copy)]
+pub struct Registered {
+    pub number: RequestNumber,
+    pub request_id: i64,
+}
+
 /// A registration that passed the rules, with everything it writes.
 struct Planned<'a> {
     job: &'a Registration,
@@ -59,8 +66,8 @@ struct Planned<'a> {
 pub async fn register(
     tx: &mut AnyConnection,
     jobs: &[Registration],
-) -> AppResult<Vec<AppResult<RequestNumber>>> {
-    let mut answers: Vec<Option<AppResult<RequestNumber>>> = jobs.iter().map(|_| None).collect();
+) -> AppResult<Vec<AppResult<Registered>>> {
+    let mut answers: Vec<Option<AppResult<Registered>>> = jobs.iter().map(|_| None).collect();
     let mut planned = Vec::with_capacity(jobs.len());
     let known_areas = areas_if_needed(tx, jobs).await?;
     for (index, job) in jobs.iter().enumerate() {
@@ -82,6 +89,10 @@ pub async fn register(
     for (index, plan) in planned {
         answers[index] = Some(
             plan.number
+                .map(|number| Registered {
+                    number,
+                    request_id: plan.request_id,
+                })
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a request got no number"))),
         );
     }
@@ -357,7 +368,7 @@ async fn insert_first_events(
     Ok(())
 }
 
-/// Q3: the documents the agent staged on the script become the request's attachments (only
+/// Q3: the documents the agent chose on the script become the request's attachments (only
 /// registrations from the pages have any). A staged file that is gone fails the batch, and
 /// the registration is then answered with that refusal alone (see `group_commit`).
 async fn attach_staged(tx: &mut AnyConnection, planned: &[(usize, Planned<'_>)]) -> AppResult<()> {
@@ -367,7 +378,7 @@ async fn attach_staged(tx: &mut AnyConnection, planned: &[(usize, Planned<'_>)])
             tx,
             plan.request_id,
             new.created_by,
-            &new.staged_documents,
+            &new.documents,
             plan.job.actor,
             plan.job.now_ms,
         )

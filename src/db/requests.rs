@@ -6,6 +6,8 @@
 //! number back and the sequence stays gap-free; on PostgreSQL the counter row's lock orders
 //! concurrent writers, on SQLite the single writer connection does.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, AssertSqlSafe, FromRow};
@@ -16,6 +18,7 @@ use ventanilla_domain::ids::{AreaId, RequesterId, ServiceId, StaffId};
 use ventanilla_domain::lifecycle::{Actor, RequestFacts, Status, Step, transition};
 
 use super::registration::{self, Registration};
+use super::staged::ChosenDocument;
 use super::{Db, Engine};
 use crate::error::{AppError, AppResult};
 
@@ -39,9 +42,9 @@ pub struct NewRequest {
     pub created_by: Option<StaffId>,
     /// What the channel adds, e.g. the checked pre-printed service order (X2).
     pub intake_details: serde_json::Value,
-    /// Tokens of files `created_by` staged on the script (Q3, `db::staged`): they become the
-    /// request's attachments in the registration's transaction.
-    pub staged_documents: Vec<String>,
+    /// The documents chosen on the script (Q3, `db::staged`): they become the request's
+    /// attachments in the registration's transaction.
+    pub documents: Vec<ChosenDocument>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -248,16 +251,15 @@ pub struct Created {
     pub number: RequestNumber,
     /// True when an earlier call with the same idempotency key had already created it.
     pub replayed: bool,
+    /// The request as registered, with its possible duplicates (A8).
+    pub read_back: ReadBack,
 }
 
 pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppResult<Created> {
     if let Some(key) = &new.idempotency_key
         && let Some(number) = number_for_key(db, key).await?
     {
-        return Ok(Created {
-            number,
-            replayed: true,
-        });
+        return replayed(db, number).await;
     }
     let key = new.idempotency_key.clone();
     let registration = Registration { new, actor, now_ms };
@@ -266,22 +268,45 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
         None => register_and_commit(db, &registration).await,
     };
     match (result, key) {
-        (Ok(number), _) => Ok(Created {
+        (Ok((number, read_back)), _) => Ok(Created {
             number,
             replayed: false,
+            read_back,
         }),
         // Another call with the same key won the race; answer with its number.
         (Err(AppError::Problem(p)), Some(key)) if p.code == IDEMPOTENCY_RACE => {
             match number_for_key(db, &key).await? {
-                Some(number) => Ok(Created {
-                    number,
-                    replayed: true,
-                }),
+                Some(number) => replayed(db, number).await,
                 None => Err(AppError::Problem(p)),
             }
         }
         (Err(e), _) => Err(e),
     }
+}
+
+/// The request an earlier call with the same idempotency key registered, as it is now.
+async fn replayed(db: &Db, number: RequestNumber) -> AppResult<Created> {
+    let detail = get(db, &number.to_string())
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("replayed request not found")))?;
+    let possible_duplicates = match (detail.summary.requester_id, detail.summary.service_id) {
+        (Some(requester), Some(service)) => {
+            possible_duplicates(db, RequesterId(requester), ServiceId(service))
+                .await?
+                .into_iter()
+                .filter(|n| *n != detail.summary.number)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Created {
+        number,
+        replayed: true,
+        read_back: ReadBack {
+            detail,
+            possible_duplicates,
+        },
+    })
 }
 
 const IDEMPOTENCY_RACE: &str = "idempotency_key_in_use";
@@ -305,12 +330,23 @@ pub(crate) async fn create_in(
 }
 
 /// One registration in its own transaction (PostgreSQL, where concurrent commits are already
-/// flushed together). Its errors go back to `create`, which answers a lost idempotency race.
-async fn register_and_commit(db: &Db, registration: &Registration) -> AppResult<RequestNumber> {
+/// flushed together), read back before the commit. Its errors go back to `create`, which
+/// answers a lost idempotency race.
+async fn register_and_commit(
+    db: &Db,
+    registration: &Registration,
+) -> AppResult<(RequestNumber, ReadBack)> {
     let mut tx = db.begin_write().await?;
-    let number = register_one(&mut tx, registration).await?;
+    let registered = registration::register(&mut tx, std::slice::from_ref(registration))
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no registration answer")))??;
+    let read_back = read_back(&mut tx, &[registered.request_id])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("nothing read back")))?;
     tx.commit().await?;
-    Ok(number)
+    Ok((registered.number, read_back))
 }
 
 async fn register_one(
@@ -325,6 +361,7 @@ async fn register_one(
                 "no registration answer"
             )))
         })
+        .map(|registered| registered.number)
 }
 
 /// PostgreSQL search first looks among this many newest requests (by id).
@@ -349,7 +386,8 @@ const PG_FEW_MATCHES: i64 = 5_000;
 ///    sorted matches with the whole table read backwards, and a request number of three years
 ///    ago took 475 ms); without, the ids are the page as they are (the look-ups cost 16 ms of
 ///    the surnames' 40).
-/// 3. Otherwise — many matches, but rare among recent requests — newest first over all.
+/// 3. Otherwise — many matches, but rare among recent requests — the recent ones found in 1,
+///    then newest first below the window (the window is not read twice).
 ///
 /// `window_top` is the SQL of the id the window ends below: the cursor or past the newest.
 fn pg_search_ids(
@@ -383,13 +421,18 @@ fn pg_search_ids(
             WHERE vector @@ to_tsquery('spanish'::regconfig, ${{text}})
               AND (SELECT count(*) FROM recent) < {page}
             LIMIT {over})
+         SELECT id FROM (
          (SELECT id FROM recent WHERE (SELECT count(*) FROM recent) = {page})
          UNION ALL
          (SELECT id FROM ({few_ids}) matches
             WHERE (SELECT count(*) FROM few) <= {PG_FEW_MATCHES} ORDER BY id DESC LIMIT {page})
          UNION ALL
+         (SELECT id FROM recent WHERE (SELECT count(*) FROM few) > {PG_FEW_MATCHES})
+         UNION ALL
          ({newest_first} AND (SELECT count(*) FROM few) > {PG_FEW_MATCHES}
-            ORDER BY q.id DESC LIMIT {page})",
+            AND f.request_id < {window_top} - {PG_RECENT_WINDOW}
+            ORDER BY q.id DESC LIMIT {page})
+         ) found ORDER BY id DESC LIMIT {page}",
         over = PG_FEW_MATCHES + 1
     )
 }
@@ -519,9 +562,9 @@ pub struct StepInput {
     /// For `register` from the intake queue: who asked and for what.
     pub requester_id: Option<RequesterId>,
     pub service: Option<(ServiceId, i64, SheetContent)>,
-    /// Tokens of files the acting staff member staged on the script (Q3, `db::staged`):
-    /// attached in the step's transaction.
-    pub staged_documents: Vec<String>,
+    /// For `register` from the intake queue: the documents chosen on the script (Q3,
+    /// `db::staged`), attached in the step's transaction.
+    pub documents: Vec<ChosenDocument>,
 }
 
 #[derive(FromRow)]
@@ -755,7 +798,7 @@ pub async fn apply_step_in(
         Actor::Staff { id, .. } => Some(id),
         _ => None,
     };
-    super::staged::attach_in(tx, row.id, stager, &input.staged_documents, actor, now_ms).await?;
+    super::staged::attach_in(tx, row.id, stager, &input.documents, actor, now_ms).await?;
     super::service_levels::recompute_request(tx, row.id, now_ms).await?;
     Ok(final_status)
 }
@@ -846,10 +889,22 @@ pub async fn change_conditions(
     Ok(())
 }
 
+#[derive(Clone)]
 pub struct NewAttachment {
     pub filename: String,
     pub content_type: String,
     pub content: Vec<u8>,
+}
+
+/// Neither the name nor the bytes: a file name may carry a person's name (no personal data in
+/// logs).
+impl std::fmt::Debug for NewAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAttachment")
+            .field("content_type", &self.content_type)
+            .field("size_bytes", &self.content.len())
+            .finish_non_exhaustive()
+    }
 }
 
 pub async fn attach(
@@ -934,6 +989,7 @@ pub(crate) async fn insert_attachment(
 #[derive(FromRow)]
 struct AttachmentRow {
     id: i64,
+    request_id: i64,
     filename: String,
     content_type: String,
     size_bytes: i64,
@@ -960,7 +1016,7 @@ pub async fn attachment_content(
     id: i64,
 ) -> AppResult<Option<(AttachmentMeta, Vec<u8>)>> {
     let row: Option<AttachmentRow> = sqlx::query_as(
-        "SELECT a.id, a.filename, a.content_type, a.size_bytes, a.sha256, a.created_at
+        "SELECT a.id, a.request_id, a.filename, a.content_type, a.size_bytes, a.sha256, a.created_at
          FROM attachments a JOIN requests q ON q.id = a.request_id
          WHERE q.number = $1 AND a.id = $2",
     )
@@ -981,6 +1037,7 @@ pub async fn attachment_content(
 #[derive(FromRow)]
 struct EventRow {
     id: i64,
+    request_id: i64,
     at: i64,
     actor_kind: String,
     actor_id: Option<i64>,
@@ -1018,31 +1075,168 @@ pub async fn get(db: &Db, number: &str) -> AppResult<Option<RequestDetail>> {
         .bind(number)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
+    Ok(with_timelines(&mut conn, row.into_iter().collect())
+        .await?
+        .pop()
+        .map(|found| found.detail))
+}
+
+/// A request just registered, as the registration's transaction reads it back (A8).
+#[derive(Debug, Clone)]
+pub struct ReadBack {
+    pub detail: RequestDetail,
+    /// Its requester's other open requests for the same service.
+    pub possible_duplicates: Vec<String>,
+}
+
+/// The requests `ids` with their possible duplicates, read on `conn` (inside the transaction
+/// that registered them) with four statements however many they are: a group commit reads
+/// its whole batch back at once instead of each caller reading its own after the commit.
+pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Vec<ReadBack>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{SUMMARY_SELECT}{SUMMARY_JOINS} WHERE q.id IN ({})",
+        id_list(conn, ids.len())
+    );
+    let rows: Vec<SummaryRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let requesters: Vec<i64> = rows.iter().filter_map(|r| r.requester_id).collect();
+    let open: Vec<(i64, i64, String)> = if requesters.is_empty() {
+        Vec::new()
+    } else {
+        let sql = format!(
+            "SELECT requester_id, service_id, number FROM requests
+             WHERE requester_id IN ({}) AND service_id IS NOT NULL
+               AND status NOT IN ('{}', '{}') ORDER BY id",
+            id_list(conn, requesters.len()),
+            Status::Closed.code(),
+            Status::Cancelled.code(),
+        );
+        bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &requesters)
+            .fetch_all(&mut *conn)
+            .await?
     };
-    let events: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.id, e.at, e.actor_kind, e.actor_id, st.full_name AS actor_name, e.kind,
-            e.from_status, e.to_status, e.payload, e.reason
+    let mut found: HashMap<i64, RequestDetail> = with_timelines(conn, rows)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.detail))
+        .collect();
+    ids.iter()
+        .map(|id| {
+            let detail = found.remove(id).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("registered request {id} not found"))
+            })?;
+            let possible_duplicates = open
+                .iter()
+                .filter(|(requester, service, number)| {
+                    Some(*requester) == detail.summary.requester_id
+                        && Some(*service) == detail.summary.service_id
+                        && *number != detail.summary.number
+                })
+                .map(|(_, _, number)| number.clone())
+                .collect();
+            Ok(ReadBack {
+                detail,
+                possible_duplicates,
+            })
+        })
+        .collect()
+}
+
+/// `?, ?, …` (SQLite) or `$1, $2, …` for `count` ids, rounded up to a power of two: each
+/// length is its own statement text, and a connection keeps prepared statements by text
+/// (`bind_ids` repeats the last id to fill it).
+fn id_list(conn: &AnyConnection, count: usize) -> String {
+    let anonymous = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
+    (1..=count.next_power_of_two())
+        .map(|n| {
+            if anonymous {
+                "?".to_string()
+            } else {
+                format!("${n}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn bind_ids<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    ids: &[i64],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    let last = ids.last().copied().unwrap_or_default();
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for _ in ids.len()..ids.len().next_power_of_two() {
+        query = query.bind(last);
+    }
+    query
+}
+
+/// A detail with the internal id it was read by.
+struct IdentifiedDetail {
+    id: i64,
+    detail: RequestDetail,
+}
+
+/// The timelines and attachments of the requests `rows`, in two statements.
+async fn with_timelines(
+    conn: &mut AnyConnection,
+    rows: Vec<SummaryRow>,
+) -> AppResult<Vec<IdentifiedDetail>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let list = id_list(conn, ids.len());
+    let sql = format!(
+        "SELECT e.id, e.request_id, e.at, e.actor_kind, e.actor_id, st.full_name AS actor_name,
+            e.kind, e.from_status, e.to_status, e.payload, e.reason
          FROM request_events e LEFT JOIN staff st ON st.id = e.actor_id AND e.actor_kind = 'staff'
-         WHERE e.request_id = $1 ORDER BY e.id",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let attachments: Vec<AttachmentRow> = sqlx::query_as(
-        "SELECT id, filename, content_type, size_bytes, sha256, created_at FROM attachments
-         WHERE request_id = $1 ORDER BY id",
-    )
-    .bind(row.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(Some(RequestDetail {
-        summary: row.summary(),
-        description: row.description.clone(),
-        timeline: events.into_iter().map(EventRow::event).collect(),
-        attachments: attachments.into_iter().map(AttachmentRow::meta).collect(),
-    }))
+         WHERE e.request_id IN ({list}) ORDER BY e.id"
+    );
+    let events: Vec<EventRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let sql = format!(
+        "SELECT id, request_id, filename, content_type, size_bytes, sha256, created_at
+         FROM attachments WHERE request_id IN ({list}) ORDER BY id"
+    );
+    let attachments: Vec<AttachmentRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut details: Vec<IdentifiedDetail> = rows
+        .into_iter()
+        .map(|row| IdentifiedDetail {
+            id: row.id,
+            detail: RequestDetail {
+                summary: row.summary(),
+                description: row.description,
+                timeline: Vec::new(),
+                attachments: Vec::new(),
+            },
+        })
+        .collect();
+    let position: HashMap<i64, usize> = details
+        .iter()
+        .enumerate()
+        .map(|(at, d)| (d.id, at))
+        .collect();
+    for event in events {
+        if let Some(&at) = position.get(&event.request_id) {
+            details[at].detail.timeline.push(event.event());
+        }
+    }
+    for attachment in attachments {
+        if let Some(&at) = position.get(&attachment.request_id) {
+            details[at].detail.attachments.push(attachment.meta());
+        }
+    }
+    Ok(details)
 }
 
 /// Filters for the request list; all optional and combined with AND.
@@ -1236,8 +1430,19 @@ mod tests {
             unfiltered.contains("SELECT request_id AS id FROM few"),
             "{unfiltered}"
         );
-        // 3. Newest first over all when the index holds more.
-        assert!(sql.contains("(SELECT count(*) FROM few) > 5000"), "{sql}");
-        assert!(sql.ends_with("ORDER BY q.id DESC LIMIT 26)"), "{sql}");
+        // 3. When the index holds more: the recent matches, then newest first below the window.
+        assert!(
+            sql.contains("SELECT id FROM recent WHERE (SELECT count(*) FROM few) > 5000"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(
+                "AND (SELECT count(*) FROM few) > 5000
+            AND f.request_id < $2 - 5000
+            ORDER BY q.id DESC LIMIT 26)"
+            ),
+            "{sql}"
+        );
+        assert!(sql.ends_with(") found ORDER BY id DESC LIMIT 26"), "{sql}");
     }
 }

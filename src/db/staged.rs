@@ -1,5 +1,6 @@
-//! Staged uploads (issue 4, Q3): a file chosen on the attention script is kept here as soon as
-//! the form is sent, so a form sent back with errors still holds it. Each row has a random
+//! Staged uploads (issue 4, Q3): a file chosen on the attention script is kept here when the
+//! form is sent back with errors, so the form still holds it. A form that registers at once
+//! writes its files straight to `attachments`: each file is stored once. Each row has a random
 //! token the form carries, the staff member who chose it (only they may use it) and the
 //! sheet's required document it was chosen for. Registering the request turns the rows it
 //! names into attachments inside the registration's own transaction and deletes them; rows
@@ -18,6 +19,14 @@ use crate::error::{AppError, AppResult};
 
 /// How long a staged file waits for its form: 24 hours.
 pub const STAGED_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A document the script's form brings to a registration: a file chosen on this try, or one
+/// staged on an earlier try and named by its token.
+#[derive(Debug, Clone)]
+pub enum ChosenDocument {
+    New(NewAttachment),
+    Staged(String),
+}
 
 /// A staged file as the form shows it (no bytes).
 #[derive(Debug, Clone, FromRow)]
@@ -119,24 +128,29 @@ struct StagedContent {
     content: Vec<u8>,
 }
 
-/// Turns the staged files `tokens` of `staff` into attachments of request `request_id`, inside
-/// the caller's transaction, and deletes them: a replayed form finds them gone and cannot
-/// attach them twice. A token that is not found refuses the whole registration.
+/// Makes the chosen `documents` attachments of request `request_id`, inside the caller's
+/// transaction: a new file is inserted as it is; a staged one (of `staff`) is moved and its
+/// staged row deleted, so a replayed form finds it gone and cannot attach it twice. A token that
+/// is not found refuses the whole registration.
 pub(crate) async fn attach_in(
     tx: &mut AnyConnection,
     request_id: i64,
     staff: Option<StaffId>,
-    tokens: &[String],
+    documents: &[ChosenDocument],
     actor: Actor,
     now_ms: i64,
 ) -> AppResult<()> {
-    if tokens.is_empty() {
-        return Ok(());
-    }
-    let Some(staff) = staff else {
-        return Err(unavailable());
-    };
-    for token in tokens {
+    for document in documents {
+        let token = match document {
+            ChosenDocument::New(file) => {
+                insert_attachment(tx, request_id, file.clone(), actor, now_ms).await?;
+                continue;
+            }
+            ChosenDocument::Staged(token) => token,
+        };
+        let Some(staff) = staff else {
+            return Err(unavailable());
+        };
         let row: Option<StagedContent> = sqlx::query_as(
             "SELECT id, filename, content_type, content FROM staged_uploads
              WHERE token = $1 AND staff_id = $2 AND created_at > $3",

@@ -714,7 +714,7 @@ async fn apply(
                 idempotency_key: Some(key.clone()),
                 created_by: None,
                 intake_details: json!({ "inbound_mail_id": id }),
-                staged_documents: Vec::new(),
+                documents: Vec::new(),
             },
             Actor::Requester,
             now_ms,

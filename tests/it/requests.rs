@@ -728,3 +728,77 @@ async fn the_requester_is_mailed_when_the_request_waits_on_them_or_is_cancelled_
             .any(|m| m.body_text.contains("captura de pantalla"))
     );
 }
+
+/// Concurrent creates share a group commit (SQLite) and are read back together in its
+/// transaction: each answer is its own request, and its possible duplicates are the same
+/// requester's other open requests for the same service, whatever else shared the group (A8).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_each_read_back_their_own_request_and_duplicates_a8() {
+    let app = TestApp::spawn().await;
+    let correo = app.service_id("Correo electrónico").await;
+    let primer_nivel = app.service_id("Atención de primer nivel").await;
+    let mut people = Vec::new();
+    for seed in 40..44 {
+        people.push(app.requester(seed, "none").await);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..48 {
+        let requester = people[i % people.len()];
+        let service = if i % 3 == 0 { primer_nivel } else { correo };
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/requests", app.base);
+        let token = app.agent.clone();
+        tasks.push(tokio::spawn(async move {
+            let subject = format!("Solicitud simultánea {i}");
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"channel": "phone", "requester_id": requester,
+                    "service_id": service, "subject": subject,
+                    "description": "Prueba de lectura por grupo."}))
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(response.status(), StatusCode::CREATED);
+            let body: serde_json::Value = response.json().await.expect("json");
+            (requester, service, subject, body)
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task"));
+    }
+    for (requester, service, subject, body) in &answers {
+        let number = body["number"].as_str().expect("number");
+        let request = &body["request"];
+        assert_eq!(request["number"], number, "{body}");
+        assert_eq!(request["subject"], subject.as_str(), "{body}");
+        assert_eq!(request["requester_id"], *requester, "{body}");
+        assert_eq!(request["service_id"], *service, "{body}");
+        let kinds: Vec<&str> = request["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .map(|e| e["kind"].as_str().expect("kind"))
+            .collect();
+        assert_eq!(kinds, ["registered", "assign"], "{body}");
+        // Its duplicates: the same person and service, never itself, registered no later.
+        let same: Vec<&str> = answers
+            .iter()
+            .filter(|(r, s, _, b)| r == requester && s == service && b["number"] != number)
+            .map(|(_, _, _, b)| b["number"].as_str().expect("number"))
+            .collect();
+        let duplicates: Vec<&str> = body["possible_duplicates"]
+            .as_array()
+            .expect("duplicates")
+            .iter()
+            .map(|n| n.as_str().expect("number"))
+            .collect();
+        assert!(
+            duplicates.iter().all(|d| same.contains(d)),
+            "{number}: {duplicates:?} not all in {same:?}"
+        );
+        let earlier = same.iter().filter(|n| **n < number).count();
+        assert!(duplicates.len() >= earlier, "{number}: {duplicates:?}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The attention script keeps the files chosen when the form comes back with errors (issue 4,
-//! Q3): they are staged at once, shown as «Ya elegido», carried by a hidden token, and become
-//! the request's attachments in the registration's own transaction. Only the staff member who
+//! Q3): they are staged then, shown as «Ya elegido», carried by a hidden token, and become
+//! the request's attachments in the registration's own transaction; a form that registers at
+//! once writes its files only as attachments. Only the staff member who
 //! chose a file may use it, and the periodic job removes what nobody used within 24 hours.
 
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use ventanilla::config::Config;
+use ventanilla::db::Engine;
 use ventanilla::state::AppState;
 use ventanilla_domain::permissions::Role;
 
@@ -86,6 +88,38 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 async fn staged_rows(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM staged_uploads")
+        .fetch_one(app.db.read())
+        .await
+        .expect("count")
+}
+
+/// Counts every row ever written to `staged_uploads` (rows are deleted when used, so the
+/// table itself cannot tell whether a file went through it).
+async fn count_staged_writes(app: &TestApp) {
+    let statements: &[&str] = match app.db.engine {
+        Engine::Sqlite => &[
+            "CREATE TABLE staged_writes (n BIGINT)",
+            "CREATE TRIGGER staged_written AFTER INSERT ON staged_uploads
+             BEGIN INSERT INTO staged_writes VALUES (1); END",
+        ],
+        Engine::Postgres => &[
+            "CREATE TABLE staged_writes (n BIGINT)",
+            "CREATE FUNCTION staged_written() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN INSERT INTO staged_writes VALUES (1); RETURN NEW; END $$",
+            "CREATE TRIGGER staged_written AFTER INSERT ON staged_uploads
+             FOR EACH ROW EXECUTE FUNCTION staged_written()",
+        ],
+    };
+    for statement in statements {
+        sqlx::query(*statement)
+            .execute(app.db.write())
+            .await
+            .expect("trigger");
+    }
+}
+
+async fn staged_writes(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM staged_writes")
         .fetch_one(app.db.read())
         .await
         .expect("count")
@@ -252,6 +286,144 @@ async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3
         .await;
     assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
     assert_eq!(requests_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_form_that_registers_at_once_stores_each_file_once_q3() {
+    let app = TestApp::spawn().await;
+    count_staged_writes(&app).await;
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    let mut fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
+    fields.push(("subject", "Cuenta de correo"));
+    let done = browser
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[
+                ("doc_0", "oficio.pdf", OFICIO.to_vec()),
+                ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let number = number_of(&done.location.expect("location"));
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    let files = detail["attachments"].as_array().expect("attachments");
+    assert_eq!(files.len(), 2, "{detail}");
+    let oficio = files
+        .iter()
+        .find(|f| f["filename"] == "oficio.pdf")
+        .expect("oficio attached");
+    assert_eq!(download(&app, &number, &oficio["id"]).await, OFICIO);
+    assert_eq!(staged_writes(&app).await, 0, "nothing went through staging");
+
+    // The trigger sees staging when a form does go back.
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &phone_request(&token, &unit, &service, "Otra cuenta."),
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(staged_writes(&app).await, 1);
+}
+
+#[tokio::test]
+async fn files_chosen_for_another_service_come_back_with_it_q3() {
+    let app = TestApp::spawn().await;
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    // Chosen for the service that asks for documents; the form goes back (no subject).
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &phone_request(&token, &unit, &service, "Necesita una cuenta."),
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    let tokens = staged_tokens(&back);
+    assert_eq!(tokens.len(), 1, "{}", back.body);
+
+    // The agent picks another service, which asks for no document: its panel still carries
+    // the file, set aside and named.
+    let other = app.service_id("Atención de primer nivel").await.to_string();
+    let panel = browser
+        .get(&format!(
+            "/ui/service-panel?service_id={other}&staged={}",
+            tokens[0]
+        ))
+        .await;
+    let aside = panel
+        .body
+        .split("id=\"staged-aside\"")
+        .nth(1)
+        .expect("set aside");
+    assert!(
+        aside.contains("Elegidos para otro servicio") && aside.contains("oficio.pdf"),
+        "{}",
+        panel.body
+    );
+    assert_eq!(staged_tokens(&panel), tokens);
+    assert!(
+        !panel.body.contains("id=\"doc-0-staged\""),
+        "{}",
+        panel.body
+    );
+    // With no service chosen at all, it is still carried.
+    let none = browser
+        .get(&format!(
+            "/ui/service-panel?service_id=&staged={}",
+            tokens[0]
+        ))
+        .await;
+    assert_eq!(staged_tokens(&none), tokens, "{}", none.body);
+
+    // A form sent back while on the other service keeps it too.
+    let mut on_other = phone_request(&token, &unit, &other, "Necesita una cuenta.");
+    on_other.push(("staged", &tokens[0]));
+    let back_again = browser
+        .post_multipart("/requests/new", &on_other, &[])
+        .await;
+    assert_eq!(back_again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(staged_tokens(&back_again), tokens, "{}", back_again.body);
+
+    // Back on the first service, the file is its document's again and registers with it.
+    let panel = browser
+        .get(&format!(
+            "/ui/service-panel?service_id={service}&staged={}",
+            tokens[0]
+        ))
+        .await;
+    assert!(panel.body.contains("id=\"doc-0-staged\""), "{}", panel.body);
+    assert!(!panel.body.contains("staged-aside"), "{}", panel.body);
+    let mut fixed = phone_request(&token, &unit, &service, "Necesita una cuenta.");
+    fixed.extend([("subject", "Cuenta de correo"), ("staged", &tokens[0])]);
+    let done = browser
+        .post_multipart(
+            "/requests/new",
+            &fixed,
+            &[("doc_1", "credencial.pdf", CREDENCIAL.to_vec())],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let number = number_of(&done.location.expect("location"));
+    let (_, detail) = app
+        .get(&format!("/api/v1/requests/{number}"), &app.agent)
+        .await;
+    assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
+    assert_eq!(staged_rows(&app).await, 0);
 }
 
 #[tokio::test]

@@ -243,7 +243,7 @@ async fn create_request(
         NewRequest {
             channel,
             requester_id: requester.as_ref().map(|r| RequesterId(r.id)),
-            service: service.clone(),
+            service,
             subject,
             description,
             received_at_ms,
@@ -254,26 +254,13 @@ async fn create_request(
             idempotency_key: key,
             created_by: Some(staff.0.id),
             intake_details,
-            staged_documents: Vec::new(),
+            documents: Vec::new(),
         },
         staff.actor(),
         now_ms,
     )
     .await?;
     let number = created.number.to_string();
-    let detail = requests::get(&state.db, &number)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("created request not found")))?;
-    let possible_duplicates = match (&requester, &service) {
-        (Some(r), Some((s, _, _))) => {
-            requests::possible_duplicates(&state.db, RequesterId(r.id), *s)
-                .await?
-                .into_iter()
-                .filter(|n| *n != number)
-                .collect()
-        }
-        _ => Vec::new(),
-    };
     let status = if created.replayed {
         StatusCode::OK
     } else {
@@ -284,9 +271,9 @@ async fn create_request(
         [(header::LOCATION, format!("/api/v1/requests/{number}"))],
         Json(CreatedRequest {
             number,
-            possible_duplicates,
+            possible_duplicates: created.read_back.possible_duplicates,
             replayed: created.replayed,
-            request: detail,
+            request: created.read_back.detail,
         }),
     ))
 }

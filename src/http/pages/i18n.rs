@@ -572,6 +572,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("document_drop", "Quitar este archivo", "Remove this file"),
     (
+        "documents_set_aside",
+        "Elegidos para otro servicio (se conservan si vuelve a ese servicio):",
+        "Chosen for another service (kept if you go back to that service):",
+    ),
+    (
         "document_in_message",
         "Viene entre los archivos del mensaje",
         "It is among the message's files",

@@ -95,7 +95,7 @@ pub fn router() -> Router<AppState> {
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let files: [(&str, &str); 19] = [
+    let files: [(&str, &str); 20] = [
         ("base.html", include_str!("templates/base.html")),
         ("login.html", include_str!("templates/login.html")),
         ("home.html", include_str!("templates/home.html")),
@@ -125,6 +125,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         (
             "service_panel.html",
             include_str!("templates/service_panel.html"),
+        ),
+        (
+            "staged_aside.html",
+            include_str!("templates/staged_aside.html"),
         ),
         (
             "requester_history.html",

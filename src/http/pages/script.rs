@@ -28,7 +28,7 @@ use super::{
 };
 use crate::db::requesters::{self, Lookup, Requester};
 use crate::db::requests::{self, ListFilter, NewAttachment, NewRequest, RequestDetail, StepInput};
-use crate::db::staged::{self, StagedFile};
+use crate::db::staged::{self, ChosenDocument, StagedFile};
 use crate::db::{catalogue, web};
 use crate::error::AppError;
 use crate::http::api::requesters::{RequesterInput, parse_requester};
@@ -92,8 +92,14 @@ async fn form_context(
     if let Some(view) = results_view(state, page.lang, &values).await? {
         ctx.insert("r", minijinja::Value::from_serialize(&view));
     }
-    if let Some(view) = panel_view(state, page, &values).await? {
-        ctx.insert("p", minijinja::Value::from_serialize(&view));
+    match panel_view(state, page, &values).await? {
+        Some(view) => {
+            ctx.insert("p", minijinja::Value::from_serialize(&view));
+        }
+        None => {
+            let (_, set_aside) = staged_views(state, page, &values, &[]).await?;
+            ctx.insert("aside", minijinja::Value::from_serialize(&set_aside));
+        }
     }
     ctx.insert("channels", minijinja::Value::from_serialize(&channels));
     ctx.insert("units", minijinja::Value::from_serialize(&units));
@@ -202,21 +208,13 @@ pub async fn submit(
         Ok(id) => catalogue::service(&state.db, ServiceId(id)).await?,
         Err(_) => None,
     };
-    // Q3: every file chosen is kept first (staged), so whatever sends the form back, it comes
-    // back with the files already chosen.
+    // Q3: the files chosen now go straight to the request when it registers; whatever sends
+    // the form back stages them first (`refuse`), so it comes back with them.
     let required: Vec<String> = found_service
         .as_ref()
         .map(|(_, sheet)| sheet.required_attachments.clone())
         .unwrap_or_default();
     let chosen = choose_documents(&state, &page, &form, &required, files, now).await?;
-    values["staged"] = json!(
-        chosen
-            .documents
-            .iter()
-            .flatten()
-            .map(|f| f.token.clone())
-            .collect::<Vec<_>>()
-    );
     // A message of the intake queue being registered (A5, A6): its channel, subject and text
     // are the message's own.
     let intake = match form.opt("intake") {
@@ -271,7 +269,7 @@ pub async fn submit(
             ctx.insert("referred_to", referred.into());
             return Ok(render(StatusCode::CREATED, "referral.html", ctx.into()));
         }
-        return form_again(&state, &page, values, &errors).await;
+        return refuse(&state, &page, values, &errors, chosen).await;
     }
 
     let (subject, description) = match &intake {
@@ -348,7 +346,7 @@ pub async fn submit(
     let (Some(data), Some(service), Some(channel), true) =
         (person, service, channel, errors.is_empty())
     else {
-        return form_again(&state, &page, values, &errors).await;
+        return refuse(&state, &page, values, &errors, chosen).await;
     };
     let saved = match requester_id {
         Some(id) => requesters::update(&state.db, id, &data, Some(page.staff.id), now).await,
@@ -358,7 +356,7 @@ pub async fn submit(
         Ok(r) => r,
         Err(e) => {
             file_error(&mut errors, e)?;
-            return form_again(&state, &page, values, &errors).await;
+            return refuse(&state, &page, values, &errors, chosen).await;
         }
     };
     // From here on the person exists: a resubmission updates them instead of creating again.
@@ -385,7 +383,7 @@ pub async fn submit(
                             service,
                             confirmed_requirements: Some(form.all("req")),
                             area_id,
-                            staged_documents: documents,
+                            documents,
                             ..StepInput::default()
                         },
                         now,
@@ -418,7 +416,7 @@ pub async fn submit(
                     idempotency_key: form.opt("idempotency_key"),
                     created_by: Some(page.staff.id),
                     intake_details,
-                    staged_documents: documents,
+                    documents,
                 },
                 page.actor(),
                 now,
@@ -431,43 +429,49 @@ pub async fn submit(
         Ok(done) => done,
         Err(e) => {
             file_error(&mut errors, e)?;
-            return form_again(&state, &page, values, &errors).await;
+            return refuse(&state, &page, values, &errors, chosen).await;
         }
     };
+    // Files kept for another service the agent looked at are no longer wanted.
+    let set_aside: Vec<String> = chosen.set_aside.into_iter().map(|f| f.token).collect();
+    staged::discard(&state.db, page.staff.id, &set_aside).await?;
     Ok(see_other(&format!("/requests/{number}?new=1")))
 }
 
-/// The files of the form's documents (Q3), by document of the sheet.
+/// A document of the sheet as this submission has it (Q3).
+enum Choice {
+    /// Chosen on this try: written once, as an attachment, unless the form goes back.
+    New {
+        document: String,
+        file: NewAttachment,
+    },
+    /// Staged on an earlier try.
+    Staged(StagedFile),
+}
+
+/// The files of the form's documents (Q3).
 struct Chosen {
-    documents: Vec<Option<StagedFile>>,
+    /// By document of the sheet.
+    documents: Vec<Option<Choice>>,
+    /// Files staged for documents this sheet does not ask for (another service the agent
+    /// looked at): carried along, so going back to that service finds them.
+    set_aside: Vec<StagedFile>,
     /// A token the form named is not (or no longer) one of this staff member's staged files.
     unavailable: bool,
 }
 
-/// Stages every file the form carries, forgets those the agent dropped, and picks for each
-/// document of the sheet the file chosen now (input `doc_N`) or else the one staged before
-/// for it (hidden `staged` tokens).
+/// Picks for each document of the sheet the file chosen now (input `doc_N`) or else the one
+/// staged before for it (hidden `staged` tokens); forgets the staged files the agent dropped
+/// or replaced with a new choice.
 async fn choose_documents(
     state: &AppState,
     page: &Page,
     form: &FormFields,
     required: &[String],
-    files: Vec<(String, NewAttachment)>,
+    mut files: Vec<(String, NewAttachment)>,
     now: i64,
 ) -> Result<Chosen, PageError> {
-    let mut fresh = Vec::with_capacity(files.len());
-    for (input, file) in files {
-        let document = input
-            .strip_prefix("doc_")
-            .and_then(|i| i.parse::<usize>().ok())
-            .and_then(|i| required.get(i))
-            .cloned()
-            .unwrap_or_else(|| input.clone());
-        let kept = staged::stage(&state.db, page.staff.id, &document, file, now).await?;
-        fresh.push((input, kept));
-    }
-    let dropped = form.all("drop_staged");
-    staged::discard(&state.db, page.staff.id, &dropped).await?;
+    let mut dropped = form.all("drop_staged");
     let mut tokens: Vec<String> = form
         .all("staged")
         .into_iter()
@@ -477,36 +481,68 @@ async fn choose_documents(
     tokens.dedup();
     let mut kept = staged::owned(&state.db, page.staff.id, &tokens, now).await?;
     let unavailable = kept.len() < tokens.len();
-    let documents = required
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let input = format!("doc_{i}");
-            match fresh.iter().position(|(n, _)| *n == input) {
-                Some(at) => Some(fresh.swap_remove(at).1),
-                None => kept
-                    .iter()
-                    .position(|k| k.document == *name)
-                    .map(|at| kept.swap_remove(at)),
+    let mut documents = Vec::with_capacity(required.len());
+    for (i, name) in required.iter().enumerate() {
+        let input = format!("doc_{i}");
+        let staged_before = kept
+            .iter()
+            .position(|k| k.document == *name)
+            .map(|at| kept.swap_remove(at));
+        let choice = match files.iter().position(|(n, _)| *n == input) {
+            Some(at) => {
+                dropped.extend(staged_before.map(|replaced| replaced.token));
+                Some(Choice::New {
+                    document: name.clone(),
+                    file: files.swap_remove(at).1,
+                })
             }
-        })
-        .collect();
+            None => staged_before.map(Choice::Staged),
+        };
+        documents.push(choice);
+    }
+    staged::discard(&state.db, page.staff.id, &dropped).await?;
     Ok(Chosen {
         documents,
+        set_aside: kept,
         unavailable,
     })
 }
 
+/// Sends the form back (422) holding every file chosen: those of this try are staged now, and
+/// all the staged tokens go into the form (Q3).
+async fn refuse(
+    state: &AppState,
+    page: &Page,
+    mut values: serde_json::Value,
+    errors: &FieldErrors,
+    chosen: Chosen,
+) -> PageResult {
+    let now = state.now_ms();
+    let mut tokens = Vec::new();
+    for choice in chosen.documents.into_iter().flatten() {
+        let file = match choice {
+            Choice::New { document, file } => {
+                staged::stage(&state.db, page.staff.id, &document, file, now).await?
+            }
+            Choice::Staged(file) => file,
+        };
+        tokens.push(file.token);
+    }
+    tokens.extend(chosen.set_aside.into_iter().map(|f| f.token));
+    values["staged"] = json!(tokens);
+    form_again(state, page, values, errors).await
+}
+
 /// The sheet's required documents (Q3): each one chosen (now or before, see `choose_documents`)
 /// or, for a message of the intake queue, already among its files. Every one missing or refused
-/// is said at once, beside the documents. Returns the staged tokens to attach.
+/// is said at once, beside the documents. Returns the documents to attach.
 fn check_documents(
     required: &[String],
     chosen: &Chosen,
     upload_errors: &FieldErrors,
     in_message: impl Fn(usize) -> bool,
     errors: &mut FieldErrors,
-) -> Vec<String> {
+) -> Vec<ChosenDocument> {
     let mut problems = Vec::new();
     let mut missing = Vec::new();
     let mut documents = Vec::new();
@@ -516,7 +552,10 @@ fn check_documents(
             problems.push(format!("«{name}»: {refused}"));
         }
         match chosen.documents.get(i).and_then(Option::as_ref) {
-            Some(file) => documents.push(file.token.clone()),
+            Some(Choice::New { file, .. }) => documents.push(ChosenDocument::New(file.clone())),
+            Some(Choice::Staged(file)) => {
+                documents.push(ChosenDocument::Staged(file.token.clone()))
+            }
             None if upload_errors.contains_key(&input) || in_message(i) => {}
             None => missing.push(format!("«{name}»")),
         }
@@ -928,6 +967,8 @@ struct PanelView {
     intake: bool,
     message_has_files: bool,
     areas: Vec<AreaOption>,
+    /// Files chosen for another service the agent looked at: carried, not attached here.
+    set_aside: Vec<StagedView>,
 }
 
 /// The chosen service: eligibility with its reason, duplicates, requirements and first-level
@@ -977,31 +1018,17 @@ async fn panel_view(
             name: a.name,
         })
         .collect();
-    let dropped = list_of(values, "drop_staged");
-    let mut staged_files = staged::owned(
-        &state.db,
-        page.staff.id,
-        &list_of(values, "staged"),
-        state.now_ms(),
-    )
-    .await?;
+    let (staged, set_aside) =
+        staged_views(state, page, values, &sheet.required_attachments).await?;
     let documents = sheet
         .required_attachments
         .iter()
+        .zip(staged)
         .enumerate()
-        .map(|(index, name)| DocumentView {
+        .map(|(index, (name, staged))| DocumentView {
             index,
             name: name.clone(),
-            staged: staged_files
-                .iter()
-                .position(|f| f.document == *name)
-                .map(|at| staged_files.swap_remove(at))
-                .map(|f| StagedView {
-                    dropped: dropped.contains(&f.token),
-                    size: super::request::size_text(f.size_bytes),
-                    token: f.token,
-                    filename: f.filename,
-                }),
+            staged,
         })
         .collect();
     let checks = |names: Vec<String>, checked: Vec<String>| -> Vec<Check> {
@@ -1031,7 +1058,43 @@ async fn panel_view(
         intake: intake.is_some(),
         message_has_files,
         areas,
+        set_aside,
     }))
+}
+
+/// The files the form carries (hidden `staged` tokens): for each of `documents`, the one
+/// staged for it, and apart those staged for documents not asked for here (Q3).
+async fn staged_views(
+    state: &AppState,
+    page: &Page,
+    values: &serde_json::Value,
+    documents: &[String],
+) -> Result<(Vec<Option<StagedView>>, Vec<StagedView>), PageError> {
+    let dropped = list_of(values, "drop_staged");
+    let view = |f: StagedFile| StagedView {
+        dropped: dropped.contains(&f.token),
+        size: super::request::size_text(f.size_bytes),
+        token: f.token,
+        filename: f.filename,
+    };
+    let mut files = staged::owned(
+        &state.db,
+        page.staff.id,
+        &list_of(values, "staged"),
+        state.now_ms(),
+    )
+    .await?;
+    let for_documents = documents
+        .iter()
+        .map(|name| {
+            files
+                .iter()
+                .position(|f| f.document == *name)
+                .map(|at| view(files.swap_remove(at)))
+        })
+        .collect();
+    let set_aside = files.into_iter().map(view).collect();
+    Ok((for_documents, set_aside))
 }
 
 /// The panel of the chosen service, as the agent changes the form (see `panel_view`).
@@ -1043,7 +1106,11 @@ pub async fn service_panel(
     page.require(Action::CreateRequest)?;
     let values = values_of(&FormFields(query));
     let Some(view) = panel_view(&state, &page, &values).await? else {
-        return Ok(super::fragment_response(String::new()));
+        // No service (yet): only the files chosen for others stay in the form.
+        let (_, set_aside) = staged_views(&state, &page, &values, &[]).await?;
+        return fragment(page.lang, "staged_aside.html", |ctx| {
+            ctx.insert("aside", minijinja::Value::from_serialize(&set_aside));
+        });
     };
     fragment(page.lang, "service_panel.html", |ctx| {
         ctx.insert("p", minijinja::Value::from_serialize(&view));
