@@ -330,7 +330,8 @@ pub(crate) async fn create_in(
 }
 
 /// One registration in its own transaction (PostgreSQL, where concurrent commits are already
-/// flushed together), read back before the commit. Its errors go back to `create`, which
+/// flushed together), read back after the commit: the counter's row lock lasts until the
+/// commit, and reading inside would hold it longer. Its errors go back to `create`, which
 /// answers a lost idempotency race.
 async fn register_and_commit(
     db: &Db,
@@ -341,11 +342,12 @@ async fn register_and_commit(
         .await?
         .pop()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no registration answer")))??;
-    let read_back = read_back(&mut tx, &[registered.request_id])
+    tx.commit().await?;
+    let mut conn = db.read().acquire().await?;
+    let read_back = read_back(&mut conn, &[registered.request_id])
         .await?
         .pop()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("nothing read back")))?;
-    tx.commit().await?;
     Ok((registered.number, read_back))
 }
 
