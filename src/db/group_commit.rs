@@ -175,17 +175,22 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
         }
     };
     let registered = register_all(&mut tx, &registrations).await;
-    let answers = match with_read_back(&mut tx, registered).await {
-        Ok(answers) => answers,
+    let ids: Vec<i64> = registered
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|r| r.request_id))
+        .collect();
+    let answers = match read_back(&mut tx, &ids).await {
+        Ok(read) => with_read_back(registered, read),
         Err(e) => {
-            // Nothing is committed: every caller of the group is told.
+            // Nothing is committed: the registrations are told so; a refused one keeps its
+            // own refusal (it wrote nothing either way).
             let message = match e {
                 AppError::Internal(e) => format!("reading the registrations back: {e}"),
                 AppError::Problem(p) => format!("reading the registrations back: {}", p.detail),
             };
             let _ = tx.rollback().await;
-            for reply in replies {
-                let _ = reply.send(Err(internal(&message)));
+            for (reply, answer) in replies.into_iter().zip(registered) {
+                let _ = reply.send(answer.and(Err(internal(&message))));
             }
             for job in others {
                 job.settle(Err(message.clone()));
@@ -225,25 +230,21 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
     }
 }
 
-/// The registrations that succeeded, read back in the group's transaction; each refused one
-/// keeps its error.
-async fn with_read_back(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+/// Each registration with what was read back for it (`read` holds the successful ones, in
+/// order); a refused one keeps its error.
+fn with_read_back(
     registered: Vec<AppResult<Registered>>,
-) -> AppResult<Vec<AppResult<(RequestNumber, ReadBack)>>> {
-    let ids: Vec<i64> = registered
-        .iter()
-        .filter_map(|r| r.as_ref().ok().map(|r| r.request_id))
-        .collect();
-    let mut read = read_back(tx, &ids).await?.into_iter();
+    read: Vec<ReadBack>,
+) -> Vec<AppResult<(RequestNumber, ReadBack)>> {
+    let mut read = read.into_iter();
     registered
         .into_iter()
-        .map(|answer| match answer {
-            Ok(r) => match read.next() {
-                Some(back) => Ok(Ok((r.number, back))),
-                None => Err(internal("a registration was not read back")),
-            },
-            Err(e) => Ok(Err(e)),
+        .map(|answer| {
+            let registered = answer?;
+            let back = read
+                .next()
+                .ok_or_else(|| internal("a registration was not read back"))?;
+            Ok((registered.number, back))
         })
         .collect()
 }

@@ -80,7 +80,7 @@ pub async fn register(
         fill_deadlines(tx, &mut planned).await?;
         insert_requests(tx, &mut planned).await?;
         insert_first_events(tx, &planned).await?;
-        attach_staged(tx, &planned).await?;
+        attach_documents(tx, &planned).await?;
         take_numbers(tx, &mut planned).await?;
         let requesters = requesters_of(tx, &planned).await?;
         insert_search_documents(tx, &planned, &requesters).await?;
@@ -371,7 +371,10 @@ async fn insert_first_events(
 /// Q3: the documents the agent chose on the script become the request's attachments (only
 /// registrations from the pages have any). A staged file that is gone fails the batch, and
 /// the registration is then answered with that refusal alone (see `group_commit`).
-async fn attach_staged(tx: &mut AnyConnection, planned: &[(usize, Planned<'_>)]) -> AppResult<()> {
+async fn attach_documents(
+    tx: &mut AnyConnection,
+    planned: &[(usize, Planned<'_>)],
+) -> AppResult<()> {
     for (_, plan) in planned {
         let new = &plan.job.new;
         staged::attach_in(

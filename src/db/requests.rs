@@ -286,26 +286,19 @@ pub async fn create(db: &Db, new: NewRequest, actor: Actor, now_ms: i64) -> AppR
 
 /// The request an earlier call with the same idempotency key registered, as it is now.
 async fn replayed(db: &Db, number: RequestNumber) -> AppResult<Created> {
-    let detail = get(db, &number.to_string())
+    let mut conn = db.read().acquire().await?;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM requests WHERE number = $1")
+        .bind(number.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    let read_back = read_back(&mut conn, &[id])
         .await?
+        .pop()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("replayed request not found")))?;
-    let possible_duplicates = match (detail.summary.requester_id, detail.summary.service_id) {
-        (Some(requester), Some(service)) => {
-            possible_duplicates(db, RequesterId(requester), ServiceId(service))
-                .await?
-                .into_iter()
-                .filter(|n| *n != detail.summary.number)
-                .collect()
-        }
-        _ => Vec::new(),
-    };
     Ok(Created {
         number,
         replayed: true,
-        read_back: ReadBack {
-            detail,
-            possible_duplicates,
-        },
+        read_back,
     })
 }
 
@@ -326,7 +319,9 @@ pub(crate) async fn create_in(
     actor: Actor,
     now_ms: i64,
 ) -> AppResult<RequestNumber> {
-    register_one(tx, &Registration { new, actor, now_ms }).await
+    register_one(tx, &Registration { new, actor, now_ms })
+        .await
+        .map(|registered| registered.number)
 }
 
 /// One registration in its own transaction (PostgreSQL, where concurrent commits are already
@@ -338,10 +333,7 @@ async fn register_and_commit(
     registration: &Registration,
 ) -> AppResult<(RequestNumber, ReadBack)> {
     let mut tx = db.begin_write().await?;
-    let registered = registration::register(&mut tx, std::slice::from_ref(registration))
-        .await?
-        .pop()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no registration answer")))??;
+    let registered = register_one(&mut tx, registration).await?;
     tx.commit().await?;
     let mut conn = db.read().acquire().await?;
     let read_back = read_back(&mut conn, &[registered.request_id])
@@ -354,7 +346,7 @@ async fn register_and_commit(
 async fn register_one(
     tx: &mut AnyConnection,
     registration: &Registration,
-) -> AppResult<RequestNumber> {
+) -> AppResult<registration::Registered> {
     registration::register(tx, std::slice::from_ref(registration))
         .await?
         .pop()
@@ -363,7 +355,6 @@ async fn register_one(
                 "no registration answer"
             )))
         })
-        .map(|registered| registered.number)
 }
 
 /// PostgreSQL search first looks among this many newest requests (by id).
@@ -1100,26 +1091,27 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
     }
     let sql = format!(
         "{SUMMARY_SELECT}{SUMMARY_JOINS} WHERE q.id IN ({})",
-        id_list(conn, ids.len())
+        id_list(1, ids.len())
     );
     let rows: Vec<SummaryRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), ids)
         .fetch_all(&mut *conn)
         .await?;
     let requesters: Vec<i64> = rows.iter().filter_map(|r| r.requester_id).collect();
-    let open: Vec<(i64, i64, String)> = if requesters.is_empty() {
+    let services: Vec<i64> = rows.iter().filter_map(|r| r.service_id).collect();
+    let open: Vec<(i64, i64, String)> = if requesters.is_empty() || services.is_empty() {
         Vec::new()
     } else {
         let sql = format!(
             "SELECT requester_id, service_id, number FROM requests
-             WHERE requester_id IN ({}) AND service_id IS NOT NULL
+             WHERE requester_id IN ({}) AND service_id IN ({})
                AND status NOT IN ('{}', '{}') ORDER BY id",
-            id_list(conn, requesters.len()),
+            id_list(1, requesters.len()),
+            id_list(1 + requesters.len().next_power_of_two(), services.len()),
             Status::Closed.code(),
             Status::Cancelled.code(),
         );
-        bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &requesters)
-            .fetch_all(&mut *conn)
-            .await?
+        let query = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &requesters);
+        bind_ids(query, &services).fetch_all(&mut *conn).await?
     };
     let mut found: HashMap<i64, RequestDetail> = with_timelines(conn, rows)
         .await?
@@ -1148,19 +1140,12 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
         .collect()
 }
 
-/// `?, ?, …` (SQLite) or `$1, $2, …` for `count` ids, rounded up to a power of two: each
-/// length is its own statement text, and a connection keeps prepared statements by text
-/// (`bind_ids` repeats the last id to fill it).
-fn id_list(conn: &AnyConnection, count: usize) -> String {
-    let anonymous = conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME;
-    (1..=count.next_power_of_two())
-        .map(|n| {
-            if anonymous {
-                "?".to_string()
-            } else {
-                format!("${n}")
-            }
-        })
+/// `$first, …` for `count` ids, rounded up to a power of two: each length is its own statement
+/// text, and a connection keeps prepared statements by text (`bind_ids` repeats the last id to
+/// fill it).
+fn id_list(first: usize, count: usize) -> String {
+    (first..first + count.next_power_of_two())
+        .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1194,7 +1179,7 @@ async fn with_timelines(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let list = id_list(conn, ids.len());
+    let list = id_list(1, ids.len());
     let sql = format!(
         "SELECT e.id, e.request_id, e.at, e.actor_kind, e.actor_id, st.full_name AS actor_name,
             e.kind, e.from_status, e.to_status, e.payload, e.reason
@@ -1397,7 +1382,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn postgres_search_tries_the_recent_requests_then_few_matches_then_all_newest_first() {
+    fn postgres_search_tries_the_recent_requests_then_few_matches_then_newest_first_below_them() {
         let where_clause = " WHERE f.vector @@ x AND q.area_id = $1 AND q.id < $2";
         let others = vec!["q.area_id = $1".to_string(), "q.id < $2".to_string()];
         let sql = pg_search_ids(where_clause, &others, 26, "$2");

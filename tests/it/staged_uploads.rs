@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use ventanilla::config::Config;
@@ -424,6 +424,104 @@ async fn files_chosen_for_another_service_come_back_with_it_q3() {
         .await;
     assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
     assert_eq!(staged_rows(&app).await, 0);
+}
+
+/// A form that passes the page's checks but is refused by the registration itself (an area
+/// deactivated meanwhile, A11) comes back with its new files staged, and nothing is attached.
+#[tokio::test]
+async fn files_chosen_on_a_form_the_registration_refuses_come_back_staged_q3_a11() {
+    let app = TestApp::spawn().await;
+    let (status, area) = app
+        .post(
+            "/api/v1/areas",
+            &app.admin,
+            json!({"name": "Área que se cierra", "email": null}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{area}");
+    let area = area["id"].as_i64().expect("area id");
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/areas/{area}"),
+            &app.admin,
+            Some(json!({"name": "Área que se cierra", "email": null, "active": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    let area = area.to_string();
+    let mut fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
+    fields.extend([("subject", "Cuenta de correo"), ("area_id", &area)]);
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &fields,
+            &[
+                ("doc_0", "oficio.pdf", OFICIO.to_vec()),
+                ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        back.body
+    );
+    let beside = back
+        .body
+        .split("id=\"err-area_id\"")
+        .nth(1)
+        .expect("the refusal beside the area");
+    assert!(beside.contains("Área que se cierra"), "{}", back.body);
+    assert_eq!(staged_tokens(&back).len(), 2, "{}", back.body);
+    assert!(back.body.contains("oficio.pdf") && back.body.contains("credencial.pdf"));
+    assert_eq!(requests_count(&app).await, 0);
+    let attachments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments")
+        .fetch_one(app.db.read())
+        .await
+        .expect("count");
+    assert_eq!(attachments, 0);
+}
+
+/// A file kept for another service that has expired does not hold up a complete form for this
+/// one: the form has no place to choose it again.
+#[tokio::test]
+async fn an_expired_file_of_another_service_does_not_refuse_a_complete_form_q3() {
+    let app = TestApp::spawn().await;
+    let ScriptForm {
+        mut browser,
+        token,
+        unit,
+        service,
+    } = script_form(&app, "agente.web").await;
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &phone_request(&token, &unit, &service, "Necesita una cuenta."),
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    let tokens = staged_tokens(&back);
+    assert_eq!(tokens.len(), 1, "{}", back.body);
+    sqlx::query("DELETE FROM staged_uploads")
+        .execute(app.db.write())
+        .await
+        .expect("expire");
+    let other = app.service_id("Atención de primer nivel").await.to_string();
+    let mut complete = phone_request(&token, &unit, &other, "Necesita orientación.");
+    complete.extend([("subject", "Orientación"), ("staged", &tokens[0])]);
+    let done = browser
+        .post_multipart("/requests/new", &complete, &[])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(requests_count(&app).await, 1);
 }
 
 #[tokio::test]

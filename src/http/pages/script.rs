@@ -269,7 +269,7 @@ pub async fn submit(
             ctx.insert("referred_to", referred.into());
             return Ok(render(StatusCode::CREATED, "referral.html", ctx.into()));
         }
-        return refuse(&state, &page, values, &errors, chosen).await;
+        return refuse(&state, &page, values, &errors, chosen, now).await;
     }
 
     let (subject, description) = match &intake {
@@ -346,7 +346,7 @@ pub async fn submit(
     let (Some(data), Some(service), Some(channel), true) =
         (person, service, channel, errors.is_empty())
     else {
-        return refuse(&state, &page, values, &errors, chosen).await;
+        return refuse(&state, &page, values, &errors, chosen, now).await;
     };
     let saved = match requester_id {
         Some(id) => requesters::update(&state.db, id, &data, Some(page.staff.id), now).await,
@@ -356,7 +356,7 @@ pub async fn submit(
         Ok(r) => r,
         Err(e) => {
             file_error(&mut errors, e)?;
-            return refuse(&state, &page, values, &errors, chosen).await;
+            return refuse(&state, &page, values, &errors, chosen, now).await;
         }
     };
     // From here on the person exists: a resubmission updates them instead of creating again.
@@ -429,12 +429,15 @@ pub async fn submit(
         Ok(done) => done,
         Err(e) => {
             file_error(&mut errors, e)?;
-            return refuse(&state, &page, values, &errors, chosen).await;
+            return refuse(&state, &page, values, &errors, chosen, now).await;
         }
     };
-    // Files kept for another service the agent looked at are no longer wanted.
+    // Files kept for another service the agent looked at are no longer wanted. The request is
+    // registered whatever happens here: the periodic job removes what is left after 24 hours.
     let set_aside: Vec<String> = chosen.set_aside.into_iter().map(|f| f.token).collect();
-    staged::discard(&state.db, page.staff.id, &set_aside).await?;
+    if let Err(e) = staged::discard(&state.db, page.staff.id, &set_aside).await {
+        tracing::warn!(error = ?e, "set-aside staged files not removed; they expire in 24 hours");
+    }
     Ok(see_other(&format!("/requests/{number}?new=1")))
 }
 
@@ -456,6 +459,9 @@ struct Chosen {
     /// Files staged for documents this sheet does not ask for (another service the agent
     /// looked at): carried along, so going back to that service finds them.
     set_aside: Vec<StagedFile>,
+    /// Files chosen now for no document of this sheet (it changed, or no service was found):
+    /// staged under their input's name if the form goes back, so they are not lost unseen.
+    unplaced: Vec<(String, NewAttachment)>,
     /// A token the form named is not (or no longer) one of this staff member's staged files.
     unavailable: bool,
 }
@@ -504,6 +510,7 @@ async fn choose_documents(
     Ok(Chosen {
         documents,
         set_aside: kept,
+        unplaced: files,
         unavailable,
     })
 }
@@ -516,8 +523,8 @@ async fn refuse(
     mut values: serde_json::Value,
     errors: &FieldErrors,
     chosen: Chosen,
+    now: i64,
 ) -> PageResult {
-    let now = state.now_ms();
     let mut tokens = Vec::new();
     for choice in chosen.documents.into_iter().flatten() {
         let file = match choice {
@@ -527,6 +534,13 @@ async fn refuse(
             Choice::Staged(file) => file,
         };
         tokens.push(file.token);
+    }
+    for (input, file) in chosen.unplaced {
+        tokens.push(
+            staged::stage(&state.db, page.staff.id, &input, file, now)
+                .await?
+                .token,
+        );
     }
     tokens.extend(chosen.set_aside.into_iter().map(|f| f.token));
     values["staged"] = json!(tokens);
@@ -563,7 +577,8 @@ fn check_documents(
     if let Some(refused) = upload_errors.get("_form") {
         problems.push(refused.clone());
     }
-    if chosen.unavailable {
+    // A file kept for another service that is gone matters only if a document here lacks one.
+    if chosen.unavailable && !missing.is_empty() {
         problems.push(staged::UNAVAILABLE.to_string());
     }
     if !missing.is_empty() {
@@ -1093,7 +1108,12 @@ async fn staged_views(
                 .map(|at| view(files.swap_remove(at)))
         })
         .collect();
-    let set_aside = files.into_iter().map(view).collect();
+    // A file dropped under another service stays dropped.
+    let set_aside = files
+        .into_iter()
+        .filter(|f| !dropped.contains(&f.token))
+        .map(view)
+        .collect();
     Ok((for_documents, set_aside))
 }
 
