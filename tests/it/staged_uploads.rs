@@ -69,6 +69,32 @@ fn phone_request<'a>(
     fields
 }
 
+/// The form sent without a subject and with only the first document: it comes back with that
+/// file staged. Returns the staged token, as the form carries it.
+async fn sent_back_with_oficio(
+    browser: &mut Browser,
+    token: &str,
+    unit: &str,
+    service: &str,
+) -> Vec<String> {
+    let back = browser
+        .post_multipart(
+            "/requests/new",
+            &phone_request(token, unit, service, "Necesita una cuenta."),
+            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        back.body
+    );
+    let tokens = staged_tokens(&back);
+    assert_eq!(tokens.len(), 1, "{}", back.body);
+    tokens
+}
+
 /// The tokens of the staged documents a page carries, in order.
 fn staged_tokens(page: &Page) -> Vec<String> {
     page.body
@@ -346,15 +372,7 @@ async fn files_chosen_for_another_service_come_back_with_it_q3() {
         service,
     } = script_form(&app, "agente.web").await;
     // Chosen for the service that asks for documents; the form goes back (no subject).
-    let back = browser
-        .post_multipart(
-            "/requests/new",
-            &phone_request(&token, &unit, &service, "Necesita una cuenta."),
-            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
-        )
-        .await;
-    let tokens = staged_tokens(&back);
-    assert_eq!(tokens.len(), 1, "{}", back.body);
+    let tokens = sent_back_with_oficio(&mut browser, &token, &unit, &service).await;
 
     // The agent picks another service, which asks for no document: its panel still carries
     // the file, set aside and named.
@@ -501,15 +519,7 @@ async fn an_expired_file_of_another_service_does_not_refuse_a_complete_form_q3()
         unit,
         service,
     } = script_form(&app, "agente.web").await;
-    let back = browser
-        .post_multipart(
-            "/requests/new",
-            &phone_request(&token, &unit, &service, "Necesita una cuenta."),
-            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
-        )
-        .await;
-    let tokens = staged_tokens(&back);
-    assert_eq!(tokens.len(), 1, "{}", back.body);
+    let tokens = sent_back_with_oficio(&mut browser, &token, &unit, &service).await;
     sqlx::query("DELETE FROM staged_uploads")
         .execute(app.db.write())
         .await
@@ -736,16 +746,7 @@ async fn staged_files_nobody_used_are_removed_by_the_periodic_job_after_a_day() 
         unit,
         service,
     } = script_form(&app, "agente.web").await;
-    let fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
-    let back = browser
-        .post_multipart(
-            "/requests/new",
-            &fields,
-            &[("doc_0", "oficio.pdf", OFICIO.to_vec())],
-        )
-        .await;
-    let tokens = staged_tokens(&back);
-    assert_eq!(tokens.len(), 1);
+    let tokens = sent_back_with_oficio(&mut browser, &token, &unit, &service).await;
 
     // The job's tick, as `serve` runs it, with its own clock.
     let tick_at = |zoned: &str| {
