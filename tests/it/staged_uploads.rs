@@ -23,6 +23,14 @@ use crate::service_levels::new_sheet_version;
 const OFICIO: &[u8] = b"%PDF-1.4 oficio de solicitud firmado";
 const CREDENCIAL: &[u8] = b"%PDF-1.4 credencial vigente";
 
+/// Both documents of `service_with_documents`, chosen on the form.
+fn both_documents() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    vec![
+        ("doc_0", "oficio.pdf", OFICIO.to_vec()),
+        ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
+    ]
+}
+
 /// A service whose sheet asks for two documents (Q3).
 async fn service_with_documents(app: &TestApp) -> String {
     new_sheet_version(app, "Correo electrónico", |sheet| {
@@ -327,14 +335,7 @@ async fn a_form_that_registers_at_once_stores_each_file_once_q3() {
     let mut fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
     fields.push(("subject", "Cuenta de correo"));
     let done = browser
-        .post_multipart(
-            "/requests/new",
-            &fields,
-            &[
-                ("doc_0", "oficio.pdf", OFICIO.to_vec()),
-                ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
-            ],
-        )
+        .post_multipart("/requests/new", &fields, &both_documents())
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let number = number_of(&done.location.expect("location"));
@@ -477,14 +478,7 @@ async fn files_chosen_on_a_form_the_registration_refuses_come_back_staged_q3_a11
     let mut fields = phone_request(&token, &unit, &service, "Necesita una cuenta.");
     fields.extend([("subject", "Cuenta de correo"), ("area_id", &area)]);
     let back = browser
-        .post_multipart(
-            "/requests/new",
-            &fields,
-            &[
-                ("doc_0", "oficio.pdf", OFICIO.to_vec()),
-                ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
-            ],
-        )
+        .post_multipart("/requests/new", &fields, &both_documents())
         .await;
     assert_eq!(
         back.status,
@@ -691,14 +685,7 @@ async fn a_message_of_the_intake_queue_is_registered_with_its_staged_documents_q
     fields.extend([("intake", number.as_str()), ("service_id", &service)]);
     // No unit chosen: back with the error, both files staged.
     let back = browser
-        .post_multipart(
-            "/requests/new",
-            &fields,
-            &[
-                ("doc_0", "oficio.pdf", OFICIO.to_vec()),
-                ("doc_1", "credencial.pdf", CREDENCIAL.to_vec()),
-            ],
-        )
+        .post_multipart("/requests/new", &fields, &both_documents())
         .await;
     assert_eq!(
         back.status,
