@@ -259,7 +259,8 @@ pub async fn in_process(
 ) -> Measured {
     let db = db.clone();
     let policy = policy.clone();
-    load::drive("mail", clients, duration, move |_worker, rng| {
+    let writer = db.group_commit().cloned();
+    load::drive("mail", clients, duration, writer, move |_worker, rng| {
         let raw = corpus.message(rng);
         let db = db.clone();
         let policy = policy.clone();
@@ -289,7 +290,8 @@ pub async fn processes(
     let exe = Arc::new(std::env::current_exe().context("the path of this program")?);
     let url = Arc::new(url.to_string());
     Ok(
-        load::drive("mailgate", clients, duration, move |_worker, rng| {
+        // Each process has its own committing task, which this one cannot read.
+        load::drive("mailgate", clients, duration, None, move |_worker, rng| {
             let raw = corpus.message(rng);
             let exe = exe.clone();
             let url = url.clone();
@@ -485,7 +487,12 @@ pub async fn run_selected(
         let clients = clients.max(1);
         if selected.contains(&"mail") {
             let measured = in_process(db, corpus.clone(), &policy, clients, duration).await;
-            super::print_row(&measured, "");
+            let note = measured
+                .writer
+                .as_ref()
+                .map(|writer| format!("   ({})", writer.note()))
+                .unwrap_or_default();
+            super::print_row(&measured, &note);
             results.push(measured);
         }
         if selected.contains(&"mailgate") {

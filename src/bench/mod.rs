@@ -235,6 +235,7 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         numbers,
         pairs,
         session_cookie,
+        writer: db.group_commit().cloned(),
     });
     println!();
     println!(
@@ -272,10 +273,12 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
                 Duration::from_secs(args.duration),
             )
             .await;
-            let note = if measured.scenario == "create" {
-                format!("   (fsync {:.0}/s)", fsync.per_second)
-            } else {
-                String::new()
+            let note = match (&measured.writer, measured.scenario) {
+                (Some(writer), "create") => {
+                    format!("   (fsync {:.0}/s; {})", fsync.per_second, writer.note())
+                }
+                (None, "create") => format!("   (fsync {:.0}/s)", fsync.per_second),
+                _ => String::new(),
             };
             print_row(&measured, &note);
             results.push(measured);

@@ -17,6 +17,10 @@
 //! - any other work (`run`, e.g. an inbound mail from `mail::inbound::ingest`), each in its own
 //!   savepoint: work that fails rolls back what it wrote and nothing else.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
 use futures_util::future::BoxFuture;
 use sqlx::{Acquire, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
@@ -85,14 +89,68 @@ enum Work {
 #[derive(Clone)]
 pub struct GroupCommit {
     queue: mpsc::Sender<Work>,
+    counters: Arc<Counters>,
+}
+
+/// What the committing task has done since it started. The benchmark reads it around a load to
+/// tell how full the groups were and how much of the time the single writer was busy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Activity {
+    pub groups: u64,
+    pub registrations: u64,
+    /// Other work, such as inbound mails.
+    pub other_work: u64,
+    /// Time spent on groups, from the first statement to the answers.
+    pub busy_micros: u64,
+    /// Of which the `COMMIT` (the flush of the WAL).
+    pub commit_micros: u64,
+}
+
+impl Activity {
+    /// What was done between `earlier` and this reading.
+    pub fn since(self, earlier: Activity) -> Activity {
+        Activity {
+            groups: self.groups.saturating_sub(earlier.groups),
+            registrations: self.registrations.saturating_sub(earlier.registrations),
+            other_work: self.other_work.saturating_sub(earlier.other_work),
+            busy_micros: self.busy_micros.saturating_sub(earlier.busy_micros),
+            commit_micros: self.commit_micros.saturating_sub(earlier.commit_micros),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    groups: AtomicU64,
+    registrations: AtomicU64,
+    other_work: AtomicU64,
+    busy_micros: AtomicU64,
+    commit_micros: AtomicU64,
+}
+
+fn micros_since(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 impl GroupCommit {
     /// Starts the committing task over the single-writer pool.
     pub fn start(pool: AnyPool) -> GroupCommit {
         let (queue, jobs) = mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(run(pool, jobs));
-        GroupCommit { queue }
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(run(pool, jobs, counters.clone()));
+        GroupCommit { queue, counters }
+    }
+
+    /// The task's activity so far.
+    pub fn activity(&self) -> Activity {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Activity {
+            groups: read(&self.counters.groups),
+            registrations: read(&self.counters.registrations),
+            other_work: read(&self.counters.other_work),
+            busy_micros: read(&self.counters.busy_micros),
+            commit_micros: read(&self.counters.commit_micros),
+        }
     }
 
     /// Runs `work` in the next group's transaction; returns its result once the commit is
@@ -132,7 +190,7 @@ impl GroupCommit {
     }
 }
 
-async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
+async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>, counters: Arc<Counters>) {
     while let Some(first) = queue.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -141,11 +199,16 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>) {
                 Err(_) => break,
             }
         }
-        commit_group(&pool, group).await;
+        let started = Instant::now();
+        commit_group(&pool, group, &counters).await;
+        counters.groups.fetch_add(1, Ordering::Relaxed);
+        counters
+            .busy_micros
+            .fetch_add(micros_since(started), Ordering::Relaxed);
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
+async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
     let mut registrations = Vec::new();
     let mut replies = Vec::new();
     let mut others = Vec::new();
@@ -161,6 +224,12 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
             Work::Other(job) => others.push(job),
         }
     }
+    counters
+        .registrations
+        .fetch_add(registrations.len() as u64, Ordering::Relaxed);
+    counters
+        .other_work
+        .fetch_add(others.len() as u64, Ordering::Relaxed);
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
         Err(e) => {
@@ -217,7 +286,11 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) {
         }
         ran.push(job);
     }
+    let committing = Instant::now();
     let commit = tx.commit().await.map_err(|e| e.to_string());
+    counters
+        .commit_micros
+        .fetch_add(micros_since(committing), Ordering::Relaxed);
     for (reply, answer) in replies.into_iter().zip(answers) {
         let answer = match &commit {
             Ok(()) => answer,

@@ -188,9 +188,13 @@ impl Db {
 /// sort can still spill to disk rather than grow in memory.
 const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;";
 
+/// A pooled SQLite connection is a file handle in this process: it cannot be dropped by a server
+/// or a network, so it is not pinged before each use (sqlx's default), which would cost a second
+/// round trip to the connection's thread for every statement run on the pool.
 fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {

@@ -205,16 +205,15 @@ async fn fill_deadlines(
         return Ok(());
     };
     let calendar = service_levels::load_calendar(&mut *tx, first.job.now_ms).await?;
-    // The escalation levels (A19) of each service with a running clock, read once.
-    let mut escalation = HashMap::new();
-    for (_, plan) in planned.iter() {
-        if let (Some((service_id, _, _)), Some(_)) = (&plan.job.new.service, plan.registered_at)
-            && !escalation.contains_key(&service_id.0)
-        {
-            let levels = service_levels::levels_for_service(tx, Some(service_id.0)).await?;
-            escalation.insert(service_id.0, levels);
-        }
-    }
+    // The escalation levels (A19) of the services with a running clock, in one statement.
+    let mut timed_services: Vec<i64> = planned
+        .iter()
+        .filter(|(_, plan)| plan.registered_at.is_some())
+        .filter_map(|(_, plan)| plan.job.new.service.as_ref().map(|(id, _, _)| id.0))
+        .collect();
+    timed_services.sort_unstable();
+    timed_services.dedup();
+    let escalation = service_levels::levels_for_services(tx, &timed_services).await?;
     for (_, plan) in planned.iter_mut() {
         let job = plan.job;
         let service = job.new.service.as_ref();

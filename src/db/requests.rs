@@ -1143,14 +1143,14 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
 /// `$first, …` for `count` ids, rounded up to a power of two: each length is its own statement
 /// text, and a connection keeps prepared statements by text (`bind_ids` repeats the last id to
 /// fill it).
-fn id_list(first: usize, count: usize) -> String {
+pub(crate) fn id_list(first: usize, count: usize) -> String {
     (first..first + count.next_power_of_two())
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn bind_ids<'q, O>(
+pub(crate) fn bind_ids<'q, O>(
     mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
     ids: &[i64],
 ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {

@@ -14,7 +14,7 @@
 //! and institutional days of the current and next year; until then the same calendar is
 //! built in memory, so deadlines never depend on whether the row exists yet.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -244,6 +244,41 @@ pub async fn levels_for_service(
         }
         None => Vec::new(),
     };
+    levels_from_rows(rows)
+}
+
+/// `levels_for_service` for several services in one statement (a registration batch); every
+/// service asked for has an entry.
+pub async fn levels_for_services(
+    conn: &mut AnyConnection,
+    service_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<EscalationLevel>>> {
+    let mut rows_by_service: HashMap<i64, Vec<(i64, String)>> =
+        service_ids.iter().map(|id| (*id, Vec::new())).collect();
+    if !service_ids.is_empty() {
+        let sql = format!(
+            "SELECT service_id, level_percent, notify FROM sla_escalation_levels
+             WHERE service_id IN ({}) ORDER BY service_id, level_percent",
+            super::requests::id_list(1, service_ids.len())
+        );
+        let query = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql));
+        let rows = super::requests::bind_ids(query, service_ids)
+            .fetch_all(&mut *conn)
+            .await?;
+        for (service_id, level_percent, notify) in rows {
+            if let Some(service_rows) = rows_by_service.get_mut(&service_id) {
+                service_rows.push((level_percent, notify));
+            }
+        }
+    }
+    rows_by_service
+        .into_iter()
+        .map(|(id, rows)| Ok((id, levels_from_rows(rows)?)))
+        .collect()
+}
+
+/// A service's stored levels (sorted by share), or the defaults when it has none.
+fn levels_from_rows(rows: Vec<(i64, String)>) -> AppResult<Vec<EscalationLevel>> {
     if rows.is_empty() {
         return Ok(default_levels());
     }

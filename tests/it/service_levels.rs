@@ -587,3 +587,65 @@ async fn a_digest_on_demand_is_for_the_coordinator_and_lists_time_left_a17() {
     assert!(body.contains(&number), "{body}");
     assert!(body.contains("VENCIDA hace 30 min"), "{body}");
 }
+
+/// The deadline columns of a request as stored.
+async fn stored_deadlines(app: &TestApp, number: &str) -> (i64, Option<i64>, Option<i64>) {
+    sqlx::query_as("SELECT id, sla_warn_at, sla_due_at FROM requests WHERE number = $1")
+        .bind(number)
+        .fetch_one(app.db.read())
+        .await
+        .expect("stored request")
+}
+
+#[tokio::test]
+async fn a_batch_of_registrations_warns_at_each_services_own_levels_a19() {
+    let app = TestApp::spawn().await;
+    app.set_now("2026-03-10T10:00:00-06:00[America/Mexico_City]");
+    let early = service_with_targets(&app, 60, 120).await;
+    let (status, body) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/services/{early}/escalation"),
+            &app.admin,
+            Some(json!({"levels": [{"level_percent": 30, "notify": ["coordinator"]}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let usual = new_sheet_version(&app, "Atención de primer nivel", |sheet| {
+        sheet["response_target_minutes"] = json!(60);
+        sheet["resolution_target_minutes"] = json!(120);
+    })
+    .await;
+    let requester = app.requester(306, "none").await;
+    // Sent together, so that on SQLite they share group commits: one batch, two services.
+    let numbers = futures_util::future::join_all(
+        [early, usual, early, usual, early, usual]
+            .into_iter()
+            .map(|service| app.phone_request(requester, service)),
+    )
+    .await;
+    let minutes_after_ten = |at: Option<i64>| {
+        (at.expect("a running clock") - ts("2026-03-10T10:00:00").as_millisecond()) / 60_000
+    };
+    for (index, number) in numbers.iter().enumerate() {
+        let (id, warn_at, due_at) = stored_deadlines(&app, number).await;
+        let expected_warning = if index % 2 == 0 { 18 } else { 45 };
+        assert_eq!(minutes_after_ten(warn_at), expected_warning, "{number}");
+        assert_eq!(minutes_after_ten(due_at), 60, "{number}");
+        // The one-request path (steps, the monitor) computes the same columns.
+        let mut conn = app.db.write().acquire().await.expect("writer");
+        ventanilla::db::service_levels::recompute_request(
+            &mut conn,
+            id,
+            ts("2026-03-10T10:00:00").as_millisecond(),
+        )
+        .await
+        .expect("recompute");
+        drop(conn);
+        assert_eq!(
+            stored_deadlines(&app, number).await,
+            (id, warn_at, due_at),
+            "{number}"
+        );
+    }
+}
