@@ -33,6 +33,17 @@ async fn service_with_targets(app: &TestApp, response: i64, resolution: i64) -> 
     .await
 }
 
+/// The administrator sets a service's escalation levels (A19).
+async fn put_levels(app: &TestApp, service: i64, levels: Value) -> (StatusCode, Value) {
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/services/{service}/escalation"),
+        &app.admin,
+        Some(json!({ "levels": levels })),
+    )
+    .await
+}
+
 /// A new version of the named service's sheet, changed by `edit`; returns the service's id.
 pub(crate) async fn new_sheet_version(
     app: &TestApp,
@@ -273,14 +284,12 @@ async fn the_monitor_warns_and_escalates_once_per_target_and_level_a16_a19() {
 async fn escalation_levels_per_service_tell_the_coordinator_a19() {
     let app = TestApp::spawn().await;
     let service = service_with_targets(&app, 60, 120).await;
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            &format!("/api/v1/services/{service}/escalation"),
-            &app.admin,
-            Some(json!({"levels": [{"level_percent": 50, "notify": ["coordinator"]}]})),
-        )
-        .await;
+    let (status, body) = put_levels(
+        &app,
+        service,
+        json!([{"level_percent": 50, "notify": ["coordinator"]}]),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["levels"][1]["level_percent"], 100,
@@ -299,14 +308,12 @@ async fn escalation_levels_per_service_tell_the_coordinator_a19() {
         )
         .await;
     assert_eq!(outbox.as_array().unwrap().len(), 1, "{outbox}");
-    let bad = app
-        .call(
-            Method::PUT,
-            &format!("/api/v1/services/{service}/escalation"),
-            &app.admin,
-            Some(json!({"levels": [{"level_percent": 0, "notify": ["area"]}]})),
-        )
-        .await;
+    let bad = put_levels(
+        &app,
+        service,
+        json!([{"level_percent": 0, "notify": ["area"]}]),
+    )
+    .await;
     assert_problem(
         &bad,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -602,14 +609,12 @@ async fn a_batch_of_registrations_warns_at_each_services_own_levels_a19() {
     let app = TestApp::spawn().await;
     app.set_now("2026-03-10T10:00:00-06:00[America/Mexico_City]");
     let early = service_with_targets(&app, 60, 120).await;
-    let (status, body) = app
-        .call(
-            Method::PUT,
-            &format!("/api/v1/services/{early}/escalation"),
-            &app.admin,
-            Some(json!({"levels": [{"level_percent": 30, "notify": ["coordinator"]}]})),
-        )
-        .await;
+    let (status, body) = put_levels(
+        &app,
+        early,
+        json!([{"level_percent": 30, "notify": ["coordinator"]}]),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let usual = new_sheet_version(&app, "Atención de primer nivel", |sheet| {
         sheet["response_target_minutes"] = json!(60);
