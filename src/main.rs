@@ -123,12 +123,9 @@ async fn open_database_single(url: &str) -> anyhow::Result<Db> {
 }
 
 fn create_data_directory(url: &str) -> anyhow::Result<()> {
-    if let Some(path) = url.strip_prefix("sqlite://")
-        && let Some(parent) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating the data directory {}", parent.display()))?;
+    if let Some(directory) = db::sqlite_directory(url) {
+        std::fs::create_dir_all(&directory)
+            .with_context(|| format!("creating the data directory {}", directory.display()))?;
     }
     Ok(())
 }

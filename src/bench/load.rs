@@ -27,7 +27,7 @@ pub struct LoadContext {
     /// The web session cookie (`name=value`) of the same agent, for the pages.
     pub session_cookie: String,
     /// SQLite's committing task, to report how busy its single writer was.
-    pub writer: Option<GroupCommit>,
+    pub group_commit: Option<GroupCommit>,
 }
 
 pub struct Scenario {
@@ -209,7 +209,8 @@ pub struct WriterLoad {
 }
 
 impl WriterLoad {
-    fn over(activity: Activity, seconds: f64) -> WriterLoad {
+    /// The load of `activity`, done over `seconds`.
+    fn during(activity: Activity, seconds: f64) -> WriterLoad {
         let work = activity.registrations + activity.other_work;
         WriterLoad {
             groups: activity.groups,
@@ -239,12 +240,12 @@ pub async fn run(
     clients: usize,
     duration: Duration,
 ) -> Measured {
-    let writer = ctx.writer.clone();
+    let group_commit = ctx.group_commit.clone();
     drive(
         scenario.name,
         clients,
         duration,
-        writer,
+        group_commit,
         move |_worker, rng| {
             let request = (scenario.build)(&ctx, rng);
             async move {
@@ -268,13 +269,13 @@ pub async fn run(
 /// Runs `operation` again and again from `clients` concurrent workers for `duration`, after a
 /// half-second warm-up whose operations are not counted, and summarises the latencies. The
 /// operation gets the worker's index and its own seeded random generator; an `Err` is counted
-/// as an error (the first one's text is kept). With `writer`, the committing task's activity
-/// over the measured time is reported too.
+/// as an error (the first one's text is kept). With `group_commit`, the committing task's
+/// activity over the measured time is reported too.
 pub async fn drive<F, Fut>(
     name: &'static str,
     clients: usize,
     duration: Duration,
-    writer: Option<GroupCommit>,
+    group_commit: Option<GroupCommit>,
     operation: F,
 ) -> Measured
 where
@@ -298,10 +299,12 @@ where
             }
         })
     };
-    let writer_at_start = writer.clone().map(|writer| {
+    // Read when the measurement starts; the reading's own instant counts, in case the task
+    // runs late on a busy runtime.
+    let activity_at_start = group_commit.clone().map(|group_commit| {
         tokio::spawn(async move {
             tokio::time::sleep_until(measure_from.into()).await;
-            writer.activity()
+            (Instant::now(), group_commit.activity())
         })
     });
     let mut workers = Vec::with_capacity(clients);
@@ -354,9 +357,12 @@ where
     let seconds = Instant::now()
         .saturating_duration_since(measure_from)
         .as_secs_f64();
-    let writer_load = match (writer, writer_at_start) {
-        (Some(writer), Some(at_start)) => match at_start.await {
-            Ok(at_start) => Some(WriterLoad::over(writer.activity().since(at_start), seconds)),
+    let writer_load = match (group_commit, activity_at_start) {
+        (Some(group_commit), Some(at_start)) => match at_start.await {
+            Ok((read_at, at_start)) => Some(WriterLoad::during(
+                group_commit.activity().since(at_start),
+                read_at.elapsed().as_secs_f64(),
+            )),
             Err(_) => None,
         },
         _ => None,

@@ -259,24 +259,30 @@ pub async fn in_process(
 ) -> Measured {
     let db = db.clone();
     let policy = policy.clone();
-    let writer = db.group_commit().cloned();
-    load::drive("mail", clients, duration, writer, move |_worker, rng| {
-        let raw = corpus.message(rng);
-        let db = db.clone();
-        let policy = policy.clone();
-        async move {
-            let outcome = inbound::ingest(&db, &policy, &raw, "mailgate", now_ms())
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            if outcome.outcome == "dead" {
-                return Err(format!(
-                    "the message became a dead letter (mail_inbound {})",
-                    outcome.inbound_id
-                ));
+    let group_commit = db.group_commit().cloned();
+    load::drive(
+        "mail",
+        clients,
+        duration,
+        group_commit,
+        move |_worker, rng| {
+            let raw = corpus.message(rng);
+            let db = db.clone();
+            let policy = policy.clone();
+            async move {
+                let outcome = inbound::ingest(&db, &policy, &raw, "mailgate", now_ms())
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                if outcome.outcome == "dead" {
+                    return Err(format!(
+                        "the message became a dead letter (mail_inbound {})",
+                        outcome.inbound_id
+                    ));
+                }
+                Ok(())
             }
-            Ok(())
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -69,7 +69,12 @@ pub struct BenchArgs {
 /// Runs the benchmark; `database` is the `--database` URL, if one was given.
 pub async fn run(args: BenchArgs, database: Option<String>) -> anyhow::Result<()> {
     let (url, data_dir, temporary) = match database {
-        Some(url) => (url, std::env::temp_dir(), false),
+        // The fsync probe runs where the database's file is; PostgreSQL's data directory is
+        // not ours to write in, so it measures the temporary directory.
+        Some(url) => {
+            let directory = db::sqlite_directory(&url).unwrap_or_else(std::env::temp_dir);
+            (url, directory, false)
+        }
         None => {
             let dir = std::env::temp_dir().join(format!(
                 "ventanilla-bench-{}",
@@ -235,7 +240,7 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         numbers,
         pairs,
         session_cookie,
-        writer: db.group_commit().cloned(),
+        group_commit: db.group_commit().cloned(),
     });
     println!();
     println!(

@@ -93,14 +93,16 @@ pub struct GroupCommit {
 }
 
 /// What the committing task has done since it started. The benchmark reads it around a load to
-/// tell how full the groups were and how much of the time the single writer was busy.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// tell how full the groups were and how much of the time the single writer was busy. Work that
+/// failed counts too.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Activity {
     pub groups: u64,
     pub registrations: u64,
     /// Other work, such as inbound mails.
     pub other_work: u64,
-    /// Time spent on groups, from the first statement to the answers.
+    /// Time the task spent on groups, from asking for the writer connection to the last answer
+    /// (the group in progress included, up to the reading).
     pub busy_micros: u64,
     /// Of which the `COMMIT` (the flush of the WAL).
     pub commit_micros: u64,
@@ -119,13 +121,64 @@ impl Activity {
     }
 }
 
-#[derive(Default)]
+/// Finished groups are added at once when each ends; the group in progress is known by its start,
+/// so that a reading in the middle of a long group counts the part already spent.
 struct Counters {
+    epoch: Instant,
+    /// Microseconds from `epoch` to the start of the group in progress, plus one; 0 when idle.
+    group_started: AtomicU64,
     groups: AtomicU64,
     registrations: AtomicU64,
     other_work: AtomicU64,
     busy_micros: AtomicU64,
     commit_micros: AtomicU64,
+}
+
+impl Counters {
+    fn new() -> Counters {
+        Counters {
+            epoch: Instant::now(),
+            group_started: AtomicU64::new(0),
+            groups: AtomicU64::new(0),
+            registrations: AtomicU64::new(0),
+            other_work: AtomicU64::new(0),
+            busy_micros: AtomicU64::new(0),
+            commit_micros: AtomicU64::new(0),
+        }
+    }
+
+    fn group_starts(&self) {
+        self.group_started
+            .store(micros_since(self.epoch) + 1, Ordering::Relaxed);
+    }
+
+    fn group_ended(&self, registrations: usize, other_work: usize, commit_micros: u64) {
+        let started = self.group_started.swap(0, Ordering::Relaxed);
+        let busy = micros_since(self.epoch).saturating_sub(started.saturating_sub(1));
+        self.groups.fetch_add(1, Ordering::Relaxed);
+        self.registrations
+            .fetch_add(registrations as u64, Ordering::Relaxed);
+        self.other_work
+            .fetch_add(other_work as u64, Ordering::Relaxed);
+        self.busy_micros.fetch_add(busy, Ordering::Relaxed);
+        self.commit_micros
+            .fetch_add(commit_micros, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> Activity {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let in_progress = match read(&self.group_started) {
+            0 => 0,
+            started => micros_since(self.epoch).saturating_sub(started - 1),
+        };
+        Activity {
+            groups: read(&self.groups),
+            registrations: read(&self.registrations),
+            other_work: read(&self.other_work),
+            busy_micros: read(&self.busy_micros) + in_progress,
+            commit_micros: read(&self.commit_micros),
+        }
+    }
 }
 
 fn micros_since(start: Instant) -> u64 {
@@ -136,21 +189,14 @@ impl GroupCommit {
     /// Starts the committing task over the single-writer pool.
     pub fn start(pool: AnyPool) -> GroupCommit {
         let (queue, jobs) = mpsc::channel(4 * MAX_GROUP);
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters::new());
         tokio::spawn(run(pool, jobs, counters.clone()));
         GroupCommit { queue, counters }
     }
 
     /// The task's activity so far.
     pub fn activity(&self) -> Activity {
-        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        Activity {
-            groups: read(&self.counters.groups),
-            registrations: read(&self.counters.registrations),
-            other_work: read(&self.counters.other_work),
-            busy_micros: read(&self.counters.busy_micros),
-            commit_micros: read(&self.counters.commit_micros),
-        }
+        self.counters.read()
     }
 
     /// Runs `work` in the next group's transaction; returns its result once the commit is
@@ -199,16 +245,19 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>, counters: Arc<Count
                 Err(_) => break,
             }
         }
-        let started = Instant::now();
-        commit_group(&pool, group, &counters).await;
-        counters.groups.fetch_add(1, Ordering::Relaxed);
-        counters
-            .busy_micros
-            .fetch_add(micros_since(started), Ordering::Relaxed);
+        let registrations = group
+            .iter()
+            .filter(|work| matches!(work, Work::Registration { .. }))
+            .count();
+        let other_work = group.len() - registrations;
+        counters.group_starts();
+        let commit_micros = commit_group(&pool, group).await;
+        counters.group_ended(registrations, other_work, commit_micros);
     }
 }
 
-async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
+/// Runs and commits one group; returns how long its `COMMIT` took (0 when it never got there).
+async fn commit_group(pool: &AnyPool, group: Vec<Work>) -> u64 {
     let mut registrations = Vec::new();
     let mut replies = Vec::new();
     let mut others = Vec::new();
@@ -224,12 +273,6 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
             Work::Other(job) => others.push(job),
         }
     }
-    counters
-        .registrations
-        .fetch_add(registrations.len() as u64, Ordering::Relaxed);
-    counters
-        .other_work
-        .fetch_add(others.len() as u64, Ordering::Relaxed);
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
         Err(e) => {
@@ -240,7 +283,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
             for job in others {
                 job.settle(Err(message.clone()));
             }
-            return;
+            return 0;
         }
     };
     let registered = register_all(&mut tx, &registrations).await;
@@ -264,7 +307,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
             for job in others {
                 job.settle(Err(message.clone()));
             }
-            return;
+            return 0;
         }
     };
     let mut ran = Vec::with_capacity(others.len());
@@ -288,9 +331,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
     }
     let committing = Instant::now();
     let commit = tx.commit().await.map_err(|e| e.to_string());
-    counters
-        .commit_micros
-        .fetch_add(micros_since(committing), Ordering::Relaxed);
+    let commit_micros = micros_since(committing);
     for (reply, answer) in replies.into_iter().zip(answers) {
         let answer = match &commit {
             Ok(()) => answer,
@@ -301,6 +342,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) {
     for job in ran {
         job.settle(commit.clone());
     }
+    commit_micros
 }
 
 /// Each registration with what was read back for it (`read` holds the successful ones, in

@@ -180,6 +180,41 @@ impl Db {
     }
 }
 
+/// `$first, …` for `count` ids, rounded up to a power of two: each length is its own statement
+/// text, and a connection keeps prepared statements by text (`bind_ids` repeats the last id to
+/// fill it).
+pub(crate) fn id_list(first: usize, count: usize) -> String {
+    (first..first + count.next_power_of_two())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn bind_ids<'q, O>(
+    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
+    ids: &[i64],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
+    let last = ids.last().copied().unwrap_or_default();
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for _ in ids.len()..ids.len().next_power_of_two() {
+        query = query.bind(last);
+    }
+    query
+}
+
+/// The directory of a `sqlite://FILE` URL's file (`.` for a bare file name); `None` for
+/// another engine.
+pub fn sqlite_directory(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://")?;
+    let file = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    Some(match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    })
+}
+
 /// The writer keeps the journals of its savepoints in memory. Group commit runs every
 /// registration and inbound mail in a savepoint, and SQLite copies each page a savepoint changes
 /// to a sub-journal; past 64 KiB (a mail touches about 30 pages) that journal spills to a
@@ -188,9 +223,10 @@ impl Db {
 /// sort can still spill to disk rather than grow in memory.
 const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;";
 
-/// A pooled SQLite connection is a file handle in this process: it cannot be dropped by a server
-/// or a network, so it is not pinged before each use (sqlx's default), which would cost a second
-/// round trip to the connection's thread for every statement run on the pool.
+/// A pooled SQLite connection is a file handle in this process: no server or network can drop
+/// it, so it is not pinged before each use (sqlx's default), which costs one more round trip to
+/// the connection's thread for every statement run on the pool. sqlx still pings it when it is
+/// given back, which finishes the rollback of a dropped transaction before the next user.
 fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
@@ -368,6 +404,21 @@ pub fn like_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_directory_of_a_sqlite_url_is_where_its_file_is() {
+        let directory = |url| sqlite_directory(url).map(|d| d.display().to_string());
+        assert_eq!(
+            directory("sqlite:///work/bench/s1m.db").as_deref(),
+            Some("/work/bench")
+        );
+        assert_eq!(
+            directory("sqlite://data/v.db?mode=rwc").as_deref(),
+            Some("data")
+        );
+        assert_eq!(directory("sqlite://v.db").as_deref(), Some("."));
+        assert_eq!(directory("postgres://postgres@127.0.0.1/v"), None);
+    }
 
     #[test]
     fn passwords_never_appear_in_a_redacted_url() {

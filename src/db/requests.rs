@@ -19,7 +19,7 @@ use ventanilla_domain::lifecycle::{Actor, RequestFacts, Status, Step, transition
 
 use super::registration::{self, Registration};
 use super::staged::ChosenDocument;
-use super::{Db, Engine};
+use super::{Db, Engine, bind_ids, id_list};
 use crate::error::{AppError, AppResult};
 
 /// A request as the agent registers it (A9–A12), already checked against the catalogue.
@@ -1138,30 +1138,6 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
             })
         })
         .collect()
-}
-
-/// `$first, …` for `count` ids, rounded up to a power of two: each length is its own statement
-/// text, and a connection keeps prepared statements by text (`bind_ids` repeats the last id to
-/// fill it).
-pub(crate) fn id_list(first: usize, count: usize) -> String {
-    (first..first + count.next_power_of_two())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub(crate) fn bind_ids<'q, O>(
-    mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
-    ids: &[i64],
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-    let last = ids.last().copied().unwrap_or_default();
-    for id in ids {
-        query = query.bind(*id);
-    }
-    for _ in ids.len()..ids.len().next_power_of_two() {
-        query = query.bind(last);
-    }
-    query
 }
 
 /// A detail with the internal id it was read by.

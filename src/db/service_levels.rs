@@ -26,7 +26,7 @@ use ventanilla_domain::catalogue::SheetContent;
 use ventanilla_domain::lifecycle::{Status, Step};
 use ventanilla_domain::service_level::{self, LogEntry, State, Target, TargetLevel, Targets};
 
-use super::{Db, Engine, from_millis, outbox, requests::registration_year};
+use super::{Db, Engine, bind_ids, from_millis, id_list, outbox, requests::registration_year};
 use crate::error::{AppError, AppResult};
 
 /// Name of the calendar row every deadline uses.
@@ -259,12 +259,10 @@ pub async fn levels_for_services(
         let sql = format!(
             "SELECT service_id, level_percent, notify FROM sla_escalation_levels
              WHERE service_id IN ({}) ORDER BY service_id, level_percent",
-            super::requests::id_list(1, service_ids.len())
+            id_list(1, service_ids.len())
         );
         let query = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql));
-        let rows = super::requests::bind_ids(query, service_ids)
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows = bind_ids(query, service_ids).fetch_all(&mut *conn).await?;
         for (service_id, level_percent, notify) in rows {
             if let Some(service_rows) = rows_by_service.get_mut(&service_id) {
                 service_rows.push((level_percent, notify));
@@ -277,7 +275,7 @@ pub async fn levels_for_services(
         .collect()
 }
 
-/// A service's stored levels (sorted by share), or the defaults when it has none.
+/// A service's stored levels, or the defaults when it has none; the breach level is always there.
 fn levels_from_rows(rows: Vec<(i64, String)>) -> AppResult<Vec<EscalationLevel>> {
     if rows.is_empty() {
         return Ok(default_levels());

@@ -4,7 +4,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use ventanilla::db::service_levels::run_monitor_once;
+use ventanilla::db::service_levels::{
+    default_levels, levels_for_services, recompute_request, run_monitor_once,
+};
 
 use crate::helpers::{TestApp, assert_problem};
 
@@ -595,13 +597,17 @@ async fn a_digest_on_demand_is_for_the_coordinator_and_lists_time_left_a17() {
     assert!(body.contains("VENCIDA hace 30 min"), "{body}");
 }
 
-/// The deadline columns of a request as stored.
-async fn stored_deadlines(app: &TestApp, number: &str) -> (i64, Option<i64>, Option<i64>) {
-    sqlx::query_as("SELECT id, sla_warn_at, sla_due_at FROM requests WHERE number = $1")
-        .bind(number)
-        .fetch_one(app.db.read())
-        .await
-        .expect("stored request")
+/// The deadline columns of a request as stored: id, warning, due and next check.
+type StoredDeadlines = (i64, Option<i64>, Option<i64>, Option<i64>);
+
+async fn stored_deadlines(app: &TestApp, number: &str) -> StoredDeadlines {
+    sqlx::query_as(
+        "SELECT id, sla_warn_at, sla_due_at, sla_next_check_at FROM requests WHERE number = $1",
+    )
+    .bind(number)
+    .fetch_one(app.db.read())
+    .await
+    .expect("stored request")
 }
 
 #[tokio::test]
@@ -621,36 +627,52 @@ async fn a_batch_of_registrations_warns_at_each_services_own_levels_a19() {
         sheet["resolution_target_minutes"] = json!(120);
     })
     .await;
+
+    // The batch read itself: every service asked for has its levels, the defaults when it has
+    // none of its own (also an id no service has), the breach level always.
+    let mut conn = app.db.write().acquire().await.expect("writer");
+    let levels = levels_for_services(&mut conn, &[usual, early, 999_999])
+        .await
+        .expect("levels");
+    assert!(
+        levels_for_services(&mut conn, &[])
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    drop(conn);
+    let percents =
+        |service: i64| -> Vec<i64> { levels[&service].iter().map(|l| l.level_percent).collect() };
+    let defaults: Vec<i64> = default_levels().iter().map(|l| l.level_percent).collect();
+    assert_eq!(percents(early), vec![30, 100]);
+    assert_eq!(percents(usual), defaults);
+    assert_eq!(percents(999_999), defaults);
+
     let requester = app.requester(306, "none").await;
-    // Sent together, so that on SQLite they share group commits: one batch, two services.
+    // Sent together, so that on SQLite they may share group commits (one batch, two services);
+    // on PostgreSQL each registers alone, through the same code.
+    let services = [early, usual, early, usual, early, usual];
     let numbers = futures_util::future::join_all(
-        [early, usual, early, usual, early, usual]
-            .into_iter()
-            .map(|service| app.phone_request(requester, service)),
+        services
+            .iter()
+            .map(|service| app.phone_request(requester, *service)),
     )
     .await;
     let minutes_after_ten = |at: Option<i64>| {
         (at.expect("a running clock") - ts("2026-03-10T10:00:00").as_millisecond()) / 60_000
     };
-    for (index, number) in numbers.iter().enumerate() {
-        let (id, warn_at, due_at) = stored_deadlines(&app, number).await;
-        let expected_warning = if index % 2 == 0 { 18 } else { 45 };
+    for (service, number) in services.iter().zip(&numbers) {
+        let stored = stored_deadlines(&app, number).await;
+        let (id, warn_at, due_at, _) = stored;
+        let expected_warning = if *service == early { 18 } else { 45 };
         assert_eq!(minutes_after_ten(warn_at), expected_warning, "{number}");
         assert_eq!(minutes_after_ten(due_at), 60, "{number}");
         // The one-request path (steps, the monitor) computes the same columns.
         let mut conn = app.db.write().acquire().await.expect("writer");
-        ventanilla::db::service_levels::recompute_request(
-            &mut conn,
-            id,
-            ts("2026-03-10T10:00:00").as_millisecond(),
-        )
-        .await
-        .expect("recompute");
+        recompute_request(&mut conn, id, ts("2026-03-10T10:00:00").as_millisecond())
+            .await
+            .expect("recompute");
         drop(conn);
-        assert_eq!(
-            stored_deadlines(&app, number).await,
-            (id, warn_at, due_at),
-            "{number}"
-        );
+        assert_eq!(stored_deadlines(&app, number).await, stored, "{number}");
     }
 }
