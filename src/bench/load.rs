@@ -197,7 +197,6 @@ pub struct Measured {
 /// How SQLite's single writer (`db::group_commit`) fared during a measurement.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct WriterLoad {
-    pub groups: u64,
     /// Pieces of work (registrations, mails) per group, on average.
     pub mean_group: f64,
     /// Share of the time the committing task was busy with a group.
@@ -213,7 +212,6 @@ impl WriterLoad {
     fn during(activity: Activity, seconds: f64) -> WriterLoad {
         let work = activity.registrations + activity.other_work;
         WriterLoad {
-            groups: activity.groups,
             mean_group: work as f64 / activity.groups.max(1) as f64,
             busy_share: activity.busy_micros as f64 / 1e6 / seconds.max(0.001),
             commit_share: activity.commit_micros as f64 / activity.busy_micros.max(1) as f64,

@@ -195,6 +195,14 @@ impl TestApp {
             .expect("id")
     }
 
+    /// The single number a `SELECT COUNT(*) …` answers, read directly from the database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(self.db.read())
+            .await
+            .expect("count")
+    }
+
     /// Registers a requester with a synthesized valid CURP; `udi_role` none, head or work_group.
     pub async fn requester(&self, seed: u64, udi_role: &str) -> i64 {
         let curp =

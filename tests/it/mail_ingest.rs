@@ -27,13 +27,6 @@ async fn ingest_stored(app: &TestApp, batch: Vec<Vec<u8>>) -> Vec<Outcome> {
         .collect()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(app.db.read())
-        .await
-        .expect("count")
-}
-
 #[tokio::test]
 async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_duplicate_once() {
     let app = TestApp::spawn().await;
@@ -73,8 +66,8 @@ async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_dupli
     assert_eq!(outcomes[4].request_number.as_deref(), Some(number.as_str()));
     assert_ne!(outcomes[2].request_number.as_deref(), Some(number.as_str()));
 
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 2);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM mail_inbound").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM mail_inbound").await, 4);
     let dead: Vec<i64> =
         sqlx::query_scalar("SELECT inbound_id FROM mail_dead_letters WHERE resolved_at IS NULL")
             .fetch_all(app.db.read())
@@ -82,11 +75,8 @@ async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_dupli
             .expect("dead letters");
     assert_eq!(dead, [outcomes[1].inbound_id]);
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement'")
+            .await,
         2,
         "one acknowledgement per request, none for the duplicate or the comment"
     );
@@ -121,19 +111,13 @@ async fn a_batch_applies_every_good_message_dead_letters_the_bad_one_and_a_dupli
             .filter(|o| o.outcome != "dead")
             .all(|o| !o.fresh)
     );
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 2);
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM request_events WHERE kind = 'comment'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'comment'")
+            .await,
         1
     );
-    assert_eq!(
-        count(&app, "SELECT attempts FROM mail_dead_letters").await,
-        2
-    );
+    assert_eq!(app.count("SELECT attempts FROM mail_dead_letters").await, 2);
 }
 
 #[tokio::test]
@@ -185,11 +169,8 @@ async fn concurrent_ingests_get_one_request_each_and_a_message_delivered_in_para
         .expect("sequences");
     assert_eq!(sequences, (1..=31).collect::<Vec<i64>>());
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement'")
+            .await,
         31
     );
 }
@@ -230,13 +211,10 @@ async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batc
     assert_eq!(kind, "rejected", "{reason}");
     // Nothing of the failed attempt is left: no request, event or acknowledgement of it, and the
     // phone request is untouched.
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 3);
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'")
+            .await,
         2
     );
     let (_, phone) = app
@@ -244,16 +222,12 @@ async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batc
         .await;
     assert_eq!(phone["channel"], "phone");
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM mail_inbound WHERE status = 'dead'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM mail_inbound WHERE status = 'dead'")
+            .await,
         1
     );
     assert_eq!(
-        count(
-            &app,
+        app.count(
             "SELECT COUNT(*) FROM mail_inbound WHERE status = 'applied' AND request_id IS NOT NULL"
         )
         .await,
@@ -280,14 +254,11 @@ async fn a_single_message_that_fails_to_apply_is_stored_as_a_dead_letter() {
     .await
     .expect("the message is stored, as a dead letter");
     assert_eq!((status.as_str(), kind.as_str()), ("dead", "rejected"));
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM mail_inbound").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM requests").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM mail_inbound").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'")
+            .await,
         0
     );
     let next = inbound::ingest(

@@ -120,13 +120,6 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-async fn staged_rows(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM staged_uploads")
-        .fetch_one(app.db.read())
-        .await
-        .expect("count")
-}
-
 /// Counts every row ever written to `staged_uploads` (rows are deleted when used, so the
 /// table itself cannot tell whether a file went through it).
 async fn count_staged_writes(app: &TestApp) {
@@ -150,20 +143,6 @@ async fn count_staged_writes(app: &TestApp) {
             .await
             .expect("trigger");
     }
-}
-
-async fn staged_writes(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM staged_writes")
-        .fetch_one(app.db.read())
-        .await
-        .expect("count")
-}
-
-async fn requests_count(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM requests")
-        .fetch_one(app.db.read())
-        .await
-        .expect("count")
 }
 
 fn number_of(location: &str) -> String {
@@ -251,8 +230,12 @@ async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3
     );
     let tokens = staged_tokens(&back);
     assert_eq!(tokens.len(), 1, "{}", back.body);
-    assert_eq!(staged_rows(&app).await, 1);
-    assert_eq!(requests_count(&app).await, 0, "nothing registered yet");
+    assert_eq!(app.count("SELECT COUNT(*) FROM staged_uploads").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM requests").await,
+        0,
+        "nothing registered yet"
+    );
 
     // The panel the page reloads as the agent types shows it too, from the carried token.
     let panel = browser
@@ -295,7 +278,11 @@ async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3
         .find(|f| f["filename"] == "credencial.pdf")
         .expect("the file chosen now");
     assert_eq!(download(&app, &number, &credencial["id"]).await, CREDENCIAL);
-    assert_eq!(staged_rows(&app).await, 0, "used staged files are gone");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staged_uploads").await,
+        0,
+        "used staged files are gone"
+    );
     let added = detail["timeline"]
         .as_array()
         .expect("timeline")
@@ -319,7 +306,7 @@ async fn a_form_sent_back_keeps_its_files_and_registers_them_with_the_request_q3
         .get(&format!("/api/v1/requests/{number}"), &app.agent)
         .await;
     assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
-    assert_eq!(requests_count(&app).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
 }
 
 #[tokio::test]
@@ -349,7 +336,11 @@ async fn a_form_that_registers_at_once_stores_each_file_once_q3() {
         .find(|f| f["filename"] == "oficio.pdf")
         .expect("oficio attached");
     assert_eq!(download(&app, &number, &oficio["id"]).await, OFICIO);
-    assert_eq!(staged_writes(&app).await, 0, "nothing went through staging");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staged_writes").await,
+        0,
+        "nothing went through staging"
+    );
 
     // The trigger sees staging when a form does go back.
     let back = browser
@@ -360,7 +351,7 @@ async fn a_form_that_registers_at_once_stores_each_file_once_q3() {
         )
         .await;
     assert_eq!(back.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(staged_writes(&app).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staged_writes").await, 1);
 }
 
 #[tokio::test]
@@ -442,7 +433,7 @@ async fn files_chosen_for_another_service_come_back_with_it_q3() {
         .get(&format!("/api/v1/requests/{number}"), &app.agent)
         .await;
     assert_eq!(detail["attachments"].as_array().map(Vec::len), Some(2));
-    assert_eq!(staged_rows(&app).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staged_uploads").await, 0);
 }
 
 /// A form that passes the page's checks but is refused by the registration itself (an area
@@ -494,12 +485,8 @@ async fn files_chosen_on_a_form_the_registration_refuses_come_back_staged_q3_a11
     assert!(beside.contains("Área que se cierra"), "{}", back.body);
     assert_eq!(staged_tokens(&back).len(), 2, "{}", back.body);
     assert!(back.body.contains("oficio.pdf") && back.body.contains("credencial.pdf"));
-    assert_eq!(requests_count(&app).await, 0);
-    let attachments: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments")
-        .fetch_one(app.db.read())
-        .await
-        .expect("count");
-    assert_eq!(attachments, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachments").await, 0);
 }
 
 /// A file kept for another service that has expired does not hold up a complete form for this
@@ -525,7 +512,7 @@ async fn an_expired_file_of_another_service_does_not_refuse_a_complete_form_q3()
         .post_multipart("/requests/new", &complete, &[])
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    assert_eq!(requests_count(&app).await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 1);
 }
 
 #[tokio::test]
@@ -648,7 +635,7 @@ async fn another_staff_members_staged_file_is_refused_and_not_shown_q3() {
         refused.body
     );
     assert!(!refused.body.contains("de-ana.pdf"), "{}", refused.body);
-    assert_eq!(requests_count(&app).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
     let panel = luis
         .get(&format!(
             "/ui/service-panel?service_id={service}&staged={}",
@@ -721,7 +708,7 @@ async fn a_message_of_the_intake_queue_is_registered_with_its_staged_documents_q
     let files = detail["attachments"].as_array().expect("attachments");
     assert_eq!(files.len(), 2, "{detail}");
     assert!(files.iter().any(|f| f["sha256"] == sha256_hex(CREDENCIAL)));
-    assert_eq!(staged_rows(&app).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM staged_uploads").await, 0);
 }
 
 #[tokio::test]
@@ -754,9 +741,17 @@ async fn staged_files_nobody_used_are_removed_by_the_periodic_job_after_a_day() 
         }
     };
     tick_at("2026-03-11T09:59:00-06:00[America/Mexico_City]").await;
-    assert_eq!(staged_rows(&app).await, 1, "kept for 24 hours");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staged_uploads").await,
+        1,
+        "kept for 24 hours"
+    );
     tick_at("2026-03-11T10:01:00-06:00[America/Mexico_City]").await;
-    assert_eq!(staged_rows(&app).await, 0, "removed after 24 hours");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM staged_uploads").await,
+        0,
+        "removed after 24 hours"
+    );
 
     // The form that still names it is told to choose the file again (signed in anew: the
     // session of yesterday has expired).
@@ -788,5 +783,5 @@ async fn staged_files_nobody_used_are_removed_by_the_periodic_job_after_a_day() 
         "{}",
         refused.body
     );
-    assert_eq!(requests_count(&app).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 0);
 }
