@@ -219,14 +219,22 @@ impl WriterLoad {
         }
     }
 
-    /// The table's note: «grupos de 31.2, escritor ocupado 97 % (commit 29 %)».
+    /// The table's note: «grupos de 31.2, escritor ocupado 97 % (commit 29 %)», and how many
+    /// batches had to be written again one registration at a time, when any did.
     pub fn note(&self) -> String {
-        format!(
+        let mut note = format!(
             "grupos de {:.1}, escritor ocupado {:.0} % (commit {:.0} %)",
             self.mean_group,
             self.busy_share * 100.0,
             self.commit_share * 100.0
-        )
+        );
+        if self.activity.batches_retried > 0 {
+            note.push_str(&format!(
+                ", {} lotes reescritos uno a uno",
+                self.activity.batches_retried
+            ));
+        }
+        note
     }
 }
 

@@ -101,6 +101,9 @@ pub struct Activity {
     pub registrations: u64,
     /// Other work, such as inbound mails.
     pub other_work: u64,
+    /// Registration batches in which a statement failed, so that each registration was written
+    /// again alone (a registration refused by a rule does not count: it fails no statement).
+    pub batches_retried: u64,
     /// Time the task spent on groups, from asking for the writer connection to the last answer
     /// (the group in progress included, up to the reading).
     pub busy_micros: u64,
@@ -115,6 +118,7 @@ impl Activity {
             groups: self.groups.saturating_sub(earlier.groups),
             registrations: self.registrations.saturating_sub(earlier.registrations),
             other_work: self.other_work.saturating_sub(earlier.other_work),
+            batches_retried: self.batches_retried.saturating_sub(earlier.batches_retried),
             busy_micros: self.busy_micros.saturating_sub(earlier.busy_micros),
             commit_micros: self.commit_micros.saturating_sub(earlier.commit_micros),
         }
@@ -130,6 +134,7 @@ struct Counters {
     groups: AtomicU64,
     registrations: AtomicU64,
     other_work: AtomicU64,
+    batches_retried: AtomicU64,
     busy_micros: AtomicU64,
     commit_micros: AtomicU64,
 }
@@ -142,6 +147,7 @@ impl Counters {
             groups: AtomicU64::new(0),
             registrations: AtomicU64::new(0),
             other_work: AtomicU64::new(0),
+            batches_retried: AtomicU64::new(0),
             busy_micros: AtomicU64::new(0),
             commit_micros: AtomicU64::new(0),
         }
@@ -175,6 +181,7 @@ impl Counters {
             groups: read(&self.groups),
             registrations: read(&self.registrations),
             other_work: read(&self.other_work),
+            batches_retried: read(&self.batches_retried),
             busy_micros: read(&self.busy_micros) + in_progress,
             commit_micros: read(&self.commit_micros),
         }
@@ -251,13 +258,13 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>, counters: Arc<Count
             .count();
         let other_work = group.len() - registrations;
         counters.group_starts();
-        let commit_micros = commit_group(&pool, group).await;
+        let commit_micros = commit_group(&pool, group, &counters).await;
         counters.group_ended(registrations, other_work, commit_micros);
     }
 }
 
 /// Runs and commits one group; returns how long its `COMMIT` took (0 when it never got there).
-async fn commit_group(pool: &AnyPool, group: Vec<Work>) -> u64 {
+async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> u64 {
     let mut registrations = Vec::new();
     let mut replies = Vec::new();
     let mut others = Vec::new();
@@ -286,7 +293,7 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>) -> u64 {
             return 0;
         }
     };
-    let registered = register_all(&mut tx, &registrations).await;
+    let registered = register_all(&mut tx, &registrations, counters).await;
     let ids: Vec<i64> = registered
         .iter()
         .filter_map(|r| r.as_ref().ok().map(|r| r.request_id))
@@ -368,13 +375,29 @@ fn with_read_back(
 async fn register_all(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     registrations: &[Registration],
+    counters: &Counters,
 ) -> Vec<AppResult<Registered>> {
     if registrations.is_empty() {
         return Vec::new();
     }
-    if let Ok(numbers) = register_in_savepoint(tx, registrations).await {
-        return numbers;
+    let batch_error = match register_in_savepoint(tx, registrations).await {
+        Ok(numbers) => return numbers,
+        Err(e) => e,
+    };
+    if let [_] = registrations {
+        return vec![Err(batch_error)];
     }
+    counters.batches_retried.fetch_add(1, Ordering::Relaxed);
+    // The statement's error names a constraint or a column, never a value (no personal data).
+    let cause = match &batch_error {
+        AppError::Internal(e) => format!("{e:#}"),
+        AppError::Problem(p) => p.code.clone(),
+    };
+    tracing::warn!(
+        error = %cause,
+        registrations = registrations.len(),
+        "a registration batch failed; each registration is written alone"
+    );
     let mut numbers = Vec::with_capacity(registrations.len());
     for registration in registrations {
         let alone = register_in_savepoint(tx, std::slice::from_ref(registration))

@@ -248,21 +248,57 @@ fn sqlite_pool(max: u32, extra_pragmas: &'static str) -> AnyPoolOptions {
 /// parameter limits (32,766 on SQLite, 65,535 on PostgreSQL) with up to 30 columns.
 pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
-/// Splits `len` rows into slices of 256, 128, …, 2 or 1 rows. Each size is its own statement
-/// text, and a connection keeps prepared statements by text: with sizes from a short list they
-/// stay prepared (preparing one with hundreds of parameters costs as much as running it).
-pub(crate) fn row_slices(len: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+/// The rows of one multi-row statement: `rows` of the caller's slice, written as a statement of
+/// `padded` rows (the next power of two). Each size is its own statement text, and a connection
+/// keeps prepared statements by text: with sizes from a short list they stay prepared (preparing
+/// one with hundreds of parameters costs as much as running it). Padding instead of splitting
+/// into 16 + 8 + 4 + … rows keeps a group commit's batch at one statement per table: on SQLite
+/// every statement is a round trip to the connection's thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowBlock {
+    pub rows: std::ops::Range<usize>,
+    pub padded: usize,
+}
+
+impl RowBlock {
+    /// Rows bound only to fill the statement; `padded_values` leaves them out.
+    pub fn padding(&self) -> usize {
+        self.padded - self.rows.len()
+    }
+}
+
+/// Splits `len` rows into blocks of at most 256, each padded to a power of two.
+pub(crate) fn row_blocks(len: usize) -> impl Iterator<Item = RowBlock> {
     let mut start = 0;
     std::iter::from_fn(move || {
         let left = len - start;
         if left == 0 {
             return None;
         }
-        let size = 1 << left.min(ROWS_PER_STATEMENT).ilog2();
-        let range = start..start + size;
+        let size = left.min(ROWS_PER_STATEMENT);
+        let block = RowBlock {
+            rows: start..start + size,
+            padded: size.next_power_of_two(),
+        };
         start += size;
-        Some(range)
+        Some(block)
     })
+}
+
+/// `SELECT * FROM (VALUES …) AS v WHERE v.column1 IS NOT NULL`: the source of a padded
+/// multi-row `INSERT … SELECT`. A padding row binds NULL as its first value (a column every real
+/// row fills) and the values of a real row for the rest, so that each column keeps one type on
+/// PostgreSQL; the filter leaves it out.
+pub(crate) fn padded_values(
+    conn: &sqlx::AnyConnection,
+    rows: usize,
+    columns: usize,
+    tail: &str,
+) -> String {
+    format!(
+        "SELECT * FROM (VALUES {}) AS v WHERE v.column1 IS NOT NULL",
+        value_rows(conn, rows, columns, tail)
+    )
 }
 
 /// `($1, $2, …, $c<tail>), ($c+1, …)`: the VALUES list of a multi-row statement of `rows` rows
@@ -454,14 +490,20 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_written_in_slices_of_few_sizes() {
-        let sizes = |len| row_slices(len).map(|r| r.len()).collect::<Vec<_>>();
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), vec![1]);
-        assert_eq!(sizes(7), vec![4, 2, 1]);
-        assert_eq!(sizes(600), vec![256, 256, 64, 16, 8]);
-        let covered: Vec<usize> = row_slices(600).flatten().collect();
+    fn rows_are_written_in_padded_blocks_of_few_sizes() {
+        let blocks = |len| {
+            row_blocks(len)
+                .map(|b| (b.rows.len(), b.padded))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(blocks(0), Vec::<(usize, usize)>::new());
+        assert_eq!(blocks(1), vec![(1, 1)]);
+        assert_eq!(blocks(7), vec![(7, 8)]);
+        assert_eq!(blocks(31), vec![(31, 32)]);
+        assert_eq!(blocks(600), vec![(256, 256), (256, 256), (88, 128)]);
+        let covered: Vec<usize> = row_blocks(600).flat_map(|b| b.rows).collect();
         assert_eq!(covered, (0..600).collect::<Vec<_>>());
+        assert!(row_blocks(600).all(|b| b.padded.is_power_of_two() && b.padding() < b.padded));
     }
 
     #[test]

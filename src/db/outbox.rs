@@ -69,32 +69,50 @@ pub async fn enqueue_many(
     now_ms: i64,
 ) -> AppResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(messages.len());
-    for range in super::row_slices(messages.len()) {
-        let chunk = &messages[range];
+    for block in super::row_blocks(messages.len()) {
+        let chunk = &messages[block.rows.clone()];
         let sql = format!(
             "INSERT INTO outbox (topic, request_id, recipient, subject, body_text, body_html,
                 headers, message_id, next_attempt_at, created_at, status, attempts)
-             VALUES {} RETURNING id",
-            super::value_rows(tx, chunk.len(), 10, ", 'pending', 0")
+             {} RETURNING id",
+            super::padded_values(tx, block.padded, 10, ", 'pending', 0")
         );
+        let headers: Vec<String> = chunk.iter().map(|m| m.headers.to_string()).collect();
         let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-        for m in chunk {
-            query = query
-                .bind(m.topic)
-                .bind(m.request_id)
-                .bind(m.recipient)
-                .bind(m.subject)
-                .bind(m.body_text)
-                .bind(m.body_html)
-                .bind(m.headers.to_string())
-                .bind(m.message_id)
-                .bind(now_ms)
-                .bind(now_ms);
+        for (m, headers) in chunk.iter().zip(&headers) {
+            query = bind_message(query, m, headers, Some(m.topic), now_ms);
+        }
+        if let (Some(last), Some(headers)) = (chunk.last(), headers.last()) {
+            for _ in 0..block.padding() {
+                query = bind_message(query, last, headers, None, now_ms);
+            }
         }
         let chunk_ids: Vec<i64> = query.fetch_all(&mut *tx).await?;
         ids.extend(chunk_ids);
     }
     Ok(ids)
+}
+
+/// The values of one outbox row; `topic` is `None` for a padding row (see
+/// `super::padded_values`).
+fn bind_message<'q>(
+    query: sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>,
+    m: &NewMessage<'q>,
+    headers: &'q str,
+    topic: Option<&'q str>,
+    now_ms: i64,
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments> {
+    query
+        .bind(topic)
+        .bind(m.request_id)
+        .bind(m.recipient)
+        .bind(m.subject)
+        .bind(m.body_text)
+        .bind(m.body_html)
+        .bind(headers)
+        .bind(m.message_id)
+        .bind(now_ms)
+        .bind(now_ms)
 }
 
 /// Claims up to `limit` due messages for `owner` until `now + lease_ms`.

@@ -23,7 +23,10 @@ use ventanilla_domain::service_level::Targets;
 
 use super::requests::{self, NewRequest, registration_year};
 use super::service_levels::{self, DeadlineColumns};
-use super::{outbox, row_slices, search, staged, value_rows};
+use super::{
+    ROWS_PER_STATEMENT, bind_ids, id_list, outbox, padded_values, row_blocks, search, staged,
+    value_rows,
+};
 use crate::error::{AppError, AppResult};
 use crate::mail::outbound::{AcknowledgementFacts, Acknowledgements, ReplyTo};
 
@@ -261,44 +264,25 @@ async fn insert_requests(
     planned: &mut [(usize, Planned<'_>)],
 ) -> AppResult<()> {
     const COLUMNS: usize = 23;
-    for range in row_slices(planned.len()) {
-        let chunk = &mut planned[range];
+    for block in row_blocks(planned.len()) {
+        let chunk = &mut planned[block.rows.clone()];
         let sql = format!(
             "INSERT INTO requests (number, year, sequence, channel, status, requester_id, service_id,
                 sheet_version, area_id, assignee_id, subject, description, received_at,
                 registered_at, created_by, updated_at, idempotency_key, response_due_at,
                 resolution_due_at, sla_state, sla_due_at, sla_warn_at, sla_next_check_at,
                 reopen_count)
-             VALUES {} RETURNING id, number",
-            value_rows(tx, chunk.len(), COLUMNS, ", 0")
+             {} RETURNING id, number",
+            padded_values(tx, block.padded, COLUMNS, ", 0")
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
         for (_, plan) in chunk.iter() {
-            let new = &plan.job.new;
-            query = query
-                .bind(&plan.placeholder)
-                .bind(i64::from(plan.year))
-                .bind(plan.placeholder_sequence)
-                .bind(new.channel.code())
-                .bind(plan.status.code())
-                .bind(new.requester_id.map(|r| r.0))
-                .bind(new.service.as_ref().map(|(s, _, _)| s.0))
-                .bind(new.service.as_ref().map(|(_, v, _)| *v))
-                .bind(plan.area.map(|a| a.0))
-                .bind(plan.area.and(new.assignee_id).map(|a| a.0))
-                .bind(&new.subject)
-                .bind(&new.description)
-                .bind(new.received_at_ms)
-                .bind(plan.registered_at)
-                .bind(new.created_by.map(|s| s.0))
-                .bind(plan.job.now_ms)
-                .bind(&new.idempotency_key)
-                .bind(plan.deadlines.response_due_at)
-                .bind(plan.deadlines.resolution_due_at)
-                .bind(plan.deadlines.sla_state)
-                .bind(plan.deadlines.sla_due_at)
-                .bind(plan.deadlines.sla_warn_at)
-                .bind(plan.deadlines.sla_next_check_at);
+            query = bind_request(query, plan, Some(&plan.placeholder));
+        }
+        if let Some((_, last)) = chunk.last() {
+            for _ in 0..block.padding() {
+                query = bind_request(query, last, None);
+            }
         }
         let rows = match query.fetch_all(&mut *tx).await {
             Ok(rows) => rows,
@@ -320,6 +304,40 @@ async fn insert_requests(
         }
     }
     Ok(())
+}
+
+/// The values of one request row; `placeholder` is `None` for a padding row (see
+/// `padded_values`).
+fn bind_request<'q>(
+    query: sqlx::query::QueryAs<'q, sqlx::Any, (i64, String), sqlx::any::AnyArguments>,
+    plan: &'q Planned<'_>,
+    placeholder: Option<&'q str>,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, (i64, String), sqlx::any::AnyArguments> {
+    let new = &plan.job.new;
+    query
+        .bind(placeholder)
+        .bind(i64::from(plan.year))
+        .bind(plan.placeholder_sequence)
+        .bind(new.channel.code())
+        .bind(plan.status.code())
+        .bind(new.requester_id.map(|r| r.0))
+        .bind(new.service.as_ref().map(|(s, _, _)| s.0))
+        .bind(new.service.as_ref().map(|(_, v, _)| *v))
+        .bind(plan.area.map(|a| a.0))
+        .bind(plan.area.and(new.assignee_id).map(|a| a.0))
+        .bind(new.subject.as_str())
+        .bind(new.description.as_str())
+        .bind(new.received_at_ms)
+        .bind(plan.registered_at)
+        .bind(new.created_by.map(|s| s.0))
+        .bind(plan.job.now_ms)
+        .bind(new.idempotency_key.as_deref())
+        .bind(plan.deadlines.response_due_at)
+        .bind(plan.deadlines.resolution_due_at)
+        .bind(plan.deadlines.sla_state)
+        .bind(plan.deadlines.sla_due_at)
+        .bind(plan.deadlines.sla_warn_at)
+        .bind(plan.deadlines.sla_next_check_at)
 }
 
 /// The registration event (or `received`) with what the agent confirmed (A4, V1–V5), and the
@@ -421,22 +439,34 @@ async fn take_numbers(
             ));
         }
     }
-    for range in row_slices(planned.len()) {
-        let chunk = &planned[range];
+    for block in row_blocks(planned.len()) {
+        let chunk = &planned[block.rows.clone()];
+        // A padding row has no id, so it matches no request.
         let sql = format!(
             "WITH numbered (id, number, sequence) AS (VALUES {})
              UPDATE requests SET number = numbered.number, sequence = numbered.sequence
              FROM numbered WHERE requests.id = numbered.id",
-            value_rows(tx, chunk.len(), 3, "")
+            value_rows(tx, block.padded, 3, "")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for (_, plan) in chunk {
-            let (text, sequence) = plan
-                .number
-                .as_ref()
-                .map(|n| (n.to_string(), i64::from(n.sequence)))
-                .unwrap_or_default();
-            query = query.bind(plan.request_id).bind(text).bind(sequence);
+        let numbered: Vec<(i64, String, i64)> = chunk
+            .iter()
+            .map(|(_, plan)| {
+                let (text, sequence) = plan
+                    .number
+                    .as_ref()
+                    .map(|n| (n.to_string(), i64::from(n.sequence)))
+                    .unwrap_or_default();
+                (plan.request_id, text, sequence)
+            })
+            .collect();
+        for (id, text, sequence) in &numbered {
+            query = query.bind(Some(*id)).bind(text.as_str()).bind(*sequence);
+        }
+        if let Some((_, text, sequence)) = numbered.last() {
+            for _ in 0..block.padding() {
+                query = query.bind(None::<i64>).bind(text.as_str()).bind(*sequence);
+            }
         }
         query.execute(&mut *tx).await?;
     }
@@ -460,17 +490,13 @@ async fn requesters_of(
     ids.sort_unstable();
     ids.dedup();
     let mut contacts = HashMap::with_capacity(ids.len());
-    for range in row_slices(ids.len()) {
-        let chunk = &ids[range];
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "SELECT id, full_name, email FROM requesters WHERE id IN (VALUES {})",
-            value_rows(tx, chunk.len(), 1, "")
+            "SELECT id, full_name, email FROM requesters WHERE id IN ({})",
+            id_list(1, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql));
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for (id, full_name, email) in query.fetch_all(&mut *tx).await? {
+        let query = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql));
+        for (id, full_name, email) in bind_ids(query, chunk).fetch_all(&mut *tx).await? {
             contacts.insert(id, Contact { full_name, email });
         }
     }

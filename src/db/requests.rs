@@ -218,31 +218,48 @@ pub(crate) async fn insert_events(
     events: &[EventRecord<'_>],
 ) -> AppResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(events.len());
-    for range in super::row_slices(events.len()) {
-        let chunk = &events[range];
+    for block in super::row_blocks(events.len()) {
+        let chunk = &events[block.rows.clone()];
         let sql = format!(
             "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status,
-                to_status, payload, reason) VALUES {} RETURNING id",
-            super::value_rows(tx, chunk.len(), 9, "")
+                to_status, payload, reason) {} RETURNING id",
+            super::padded_values(tx, block.padded, 9, "")
         );
+        let payloads: Vec<String> = chunk.iter().map(|e| e.payload.to_string()).collect();
         let mut query = sqlx::query_scalar(AssertSqlSafe(sql));
-        for e in chunk {
-            let (actor_kind, actor_id) = actor_parts(e.actor);
-            query = query
-                .bind(e.request_id)
-                .bind(e.at)
-                .bind(actor_kind)
-                .bind(actor_id)
-                .bind(e.kind)
-                .bind(e.from.map(Status::code))
-                .bind(e.to.map(Status::code))
-                .bind(e.payload.to_string())
-                .bind(e.reason);
+        for (e, payload) in chunk.iter().zip(&payloads) {
+            query = bind_event(query, e, payload, Some(e.request_id));
+        }
+        if let (Some(last), Some(payload)) = (chunk.last(), payloads.last()) {
+            for _ in 0..block.padding() {
+                query = bind_event(query, last, payload, None);
+            }
         }
         let chunk_ids: Vec<i64> = query.fetch_all(&mut *tx).await?;
         ids.extend(chunk_ids);
     }
     Ok(ids)
+}
+
+/// The values of one event row; `request_id` is `None` for a padding row (see
+/// `super::padded_values`).
+fn bind_event<'q>(
+    query: sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments>,
+    e: &EventRecord<'q>,
+    payload: &'q str,
+    request_id: Option<i64>,
+) -> sqlx::query::QueryScalar<'q, sqlx::Any, i64, sqlx::any::AnyArguments> {
+    let (actor_kind, actor_id) = actor_parts(e.actor);
+    query
+        .bind(request_id)
+        .bind(e.at)
+        .bind(actor_kind)
+        .bind(actor_id)
+        .bind(e.kind)
+        .bind(e.from.map(Status::code))
+        .bind(e.to.map(Status::code))
+        .bind(payload)
+        .bind(e.reason)
 }
 
 /// The result of registering a request.

@@ -69,20 +69,28 @@ pub(crate) async fn insert_documents(
     tx: &mut AnyConnection,
     documents: &[SearchDocument],
 ) -> AppResult<()> {
-    for range in super::row_slices(documents.len()) {
-        let chunk = &documents[range];
+    for block in super::row_blocks(documents.len()) {
+        let chunk = &documents[block.rows.clone()];
         let sql = format!(
-            "INSERT INTO request_search (request_id, document, requester) VALUES {}
+            "INSERT INTO request_search (request_id, document, requester) {}
              ON CONFLICT (request_id) DO UPDATE SET document = excluded.document,
                 requester = excluded.requester",
-            super::value_rows(tx, chunk.len(), 3, "")
+            super::padded_values(tx, block.padded, 3, "")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for d in chunk {
             query = query
-                .bind(d.request_id)
+                .bind(Some(d.request_id))
                 .bind(&d.document)
                 .bind(&d.requester);
+        }
+        if let Some(last) = chunk.last() {
+            for _ in 0..block.padding() {
+                query = query
+                    .bind(None::<i64>)
+                    .bind(&last.document)
+                    .bind(&last.requester);
+            }
         }
         query.execute(&mut *tx).await?;
     }

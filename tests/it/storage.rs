@@ -161,6 +161,55 @@ async fn two_workers_never_claim_the_same_outbox_message_and_a_dead_workers_leas
     assert!(reclaimed.iter().all(|m| m.attempts == 2));
 }
 
+/// A multi-row insert is padded to a power of two with rows the statement leaves out: three
+/// messages are written as a statement of four rows, and exactly three are stored, each once,
+/// with their own values (the padding repeats the last row's values but for a NULL first column,
+/// so on PostgreSQL every column keeps one type).
+#[tokio::test]
+async fn a_padded_multi_row_insert_writes_only_the_real_rows() {
+    use ventanilla::db::outbox::{self, NewMessage};
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::helpers::fresh_db(dir.path()).await;
+    let ids: Vec<String> = (0..3).map(|i| format!("pad-{i}@ventanilla.test")).collect();
+    let subjects = ["Uno", "Dos", "Tres"];
+    let messages: Vec<NewMessage<'_>> = ids
+        .iter()
+        .zip(subjects)
+        .map(|(id, subject)| NewMessage {
+            topic: "test",
+            request_id: None,
+            recipient: "ana@ventanilla.test",
+            subject,
+            body_text: "Hola",
+            body_html: Some("<p>Hola</p>"),
+            headers: serde_json::json!({"X-Prueba": subject}),
+            message_id: id,
+        })
+        .collect();
+    let mut tx = db.begin_write().await.unwrap();
+    let written = outbox::enqueue_many(&mut tx, &messages, 1_000).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(written.iter().collect::<BTreeSet<_>>().len(), 3);
+    let stored: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT message_id, subject, headers FROM outbox ORDER BY message_id",
+    )
+    .fetch_all(db.read())
+    .await
+    .unwrap();
+    let expected: Vec<(String, String, String)> = ids
+        .iter()
+        .zip(subjects)
+        .map(|(id, subject)| {
+            (
+                id.clone(),
+                subject.to_string(),
+                serde_json::json!({"X-Prueba": subject}).to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(stored, expected);
+}
+
 #[tokio::test]
 async fn a_periodic_job_lease_is_held_by_one_node_until_it_expires() {
     use ventanilla::db::outbox::try_lease;
