@@ -6,7 +6,7 @@
 //! answer only after that commit is on disk, so the durability promise is unchanged. If the
 //! commit itself fails, every caller of the group gets the error.
 //!
-//! Two kinds of work share a group:
+//! Three kinds of work share a group:
 //! - registrations (`create`), written as one batch (`registration::register`: a few multi-row
 //!   statements in a savepoint) and read back together before the commit
 //!   (`requests::read_back`), so callers need no reads of their own. A registration refused
@@ -14,8 +14,11 @@
 //!   savepoint is rolled back and each registration is written again alone in its own
 //!   savepoint, so one bad registration cannot sink the others (and a rolled-back one takes
 //!   its counter bump with it: numbers stay gap-free);
-//! - any other work (`run`, e.g. an inbound mail from `mail::inbound::ingest`), each in its own
-//!   savepoint: work that fails rolls back what it wrote and nothing else.
+//! - inbound mails (`ingest`, from `mail::inbound::ingest`), stored and applied together
+//!   (`mail::inbound::ingest_all`: those that start requests as one batch, the rest one by one,
+//!   each in its own savepoint);
+//! - any other work (`run`, e.g. a stored message applied again), each in its own savepoint:
+//!   work that fails rolls back what it wrote and nothing else.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,9 +29,11 @@ use sqlx::{Acquire, AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 use ventanilla_domain::identifiers::RequestNumber;
 
+use super::Engine;
 use super::registration::{Registered, Registration, register};
 use super::requests::{ReadBack, read_back};
 use crate::error::{AppError, AppResult};
+use crate::mail::inbound::{MailToIngest, Outcome, ingest_all};
 
 /// At most this many pieces of work share one commit.
 const MAX_GROUP: usize = 256;
@@ -82,6 +87,10 @@ enum Work {
     Registration {
         registration: Box<Registration>,
         reply: oneshot::Sender<AppResult<(RequestNumber, ReadBack)>>,
+    },
+    Mail {
+        mail: Box<MailToIngest>,
+        reply: oneshot::Sender<AppResult<Option<Outcome>>>,
     },
     Other(Box<dyn Job>),
 }
@@ -222,6 +231,21 @@ impl GroupCommit {
         self.send(Work::Other(job), answer).await
     }
 
+    /// Stores and applies an inbound message with the others of its group
+    /// (`mail::inbound::ingest_all`); answers once the commit is durable, `None` when the message
+    /// could not be stored.
+    pub async fn ingest(&self, mail: MailToIngest) -> AppResult<Option<Outcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(
+            Work::Mail {
+                mail: Box::new(mail),
+                reply,
+            },
+            answer,
+        )
+        .await
+    }
+
     /// Registers a request; returns its number and the request as registered once its commit
     /// is durable.
     pub async fn create(&self, registration: Registration) -> AppResult<(RequestNumber, ReadBack)> {
@@ -267,6 +291,8 @@ async fn run(pool: AnyPool, mut queue: mpsc::Receiver<Work>, counters: Arc<Count
 async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> u64 {
     let mut registrations = Vec::new();
     let mut replies = Vec::new();
+    let mut mails = Vec::new();
+    let mut mail_replies = Vec::new();
     let mut others = Vec::new();
     for work in group {
         match work {
@@ -277,6 +303,10 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> 
                 registrations.push(*registration);
                 replies.push(reply);
             }
+            Work::Mail { mail, reply } => {
+                mails.push(*mail);
+                mail_replies.push(reply);
+            }
             Work::Other(job) => others.push(job),
         }
     }
@@ -285,6 +315,9 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> 
         Err(e) => {
             let message = e.to_string();
             for reply in replies {
+                let _ = reply.send(Err(internal(&message)));
+            }
+            for reply in mail_replies {
                 let _ = reply.send(Err(internal(&message)));
             }
             for job in others {
@@ -311,10 +344,27 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> 
             for (reply, answer) in replies.into_iter().zip(registered) {
                 let _ = reply.send(answer.and(Err(internal(&message))));
             }
+            for reply in mail_replies {
+                let _ = reply.send(Err(internal(&message)));
+            }
             for job in others {
                 job.settle(Err(message.clone()));
             }
             return 0;
+        }
+    };
+    let mail_outcomes: Vec<AppResult<Option<Outcome>>> = if mails.is_empty() {
+        Vec::new()
+    } else {
+        match ingest_all(&mut tx, Engine::Sqlite, &mails).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(e) => {
+                let message = match e {
+                    AppError::Internal(e) => format!("storing the inbound messages: {e}"),
+                    AppError::Problem(p) => format!("storing the inbound messages: {}", p.detail),
+                };
+                mails.iter().map(|_| Err(internal(&message))).collect()
+            }
         }
     };
     let mut ran = Vec::with_capacity(others.len());
@@ -342,6 +392,13 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> 
     for (reply, answer) in replies.into_iter().zip(answers) {
         let answer = match &commit {
             Ok(()) => answer,
+            Err(message) => Err(internal(&format!("commit failed: {message}"))),
+        };
+        let _ = reply.send(answer);
+    }
+    for (reply, outcome) in mail_replies.into_iter().zip(mail_outcomes) {
+        let answer = match &commit {
+            Ok(()) => outcome,
             Err(message) => Err(internal(&format!("commit failed: {message}"))),
         };
         let _ = reply.send(answer);

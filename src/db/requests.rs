@@ -328,19 +328,6 @@ pub(crate) fn idempotency_race() -> AppError {
     )
 }
 
-/// Registers a request inside the caller's transaction and returns its number (a batch of one;
-/// see `registration`).
-pub(crate) async fn create_in(
-    tx: &mut AnyConnection,
-    new: NewRequest,
-    actor: Actor,
-    now_ms: i64,
-) -> AppResult<RequestNumber> {
-    register_one(tx, &Registration { new, actor, now_ms })
-        .await
-        .map(|registered| registered.number)
-}
-
 /// One registration in its own transaction (PostgreSQL, where concurrent commits are already
 /// flushed together), read back after the commit: the counter's row lock lasts until the
 /// commit, and reading inside would hold it longer. Its errors go back to `create`, which

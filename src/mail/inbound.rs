@@ -14,7 +14,8 @@
 //!
 //! Commits are shared so that their flushes do not bound the rate: on SQLite concurrent ingests
 //! of one process go through the group commit (`db::group_commit`), and an IMAP fetch stores and
-//! applies its whole batch in one transaction, each message in its own savepoint.
+//! applies its whole batch in one transaction (`ingest_all`): the messages that start requests
+//! together, one statement per table for all of them, the others each in its own savepoint.
 //!
 //! Threading: In-Reply-To, then References (against stored Message-IDs of inbound mail and of our
 //! outbox), then `[SS-YYYY-NNNNNN]` in the subject — looked up inside the transaction, so a reply
@@ -22,22 +23,27 @@
 //! queue (`received`, L4: registration waits for business hours), tied to the requester when the
 //! sender's address is known; otherwise the sender is recorded in the event payload.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Connection, FromRow};
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, FromRow};
 use ventanilla_domain::channel::Channel;
 use ventanilla_domain::ids::RequesterId;
 use ventanilla_domain::lifecycle::Actor;
 
 use super::InboundPolicy;
-use super::mime::{self, ParsedMail};
-use super::outbound::{self, ReplyTo};
-use crate::db::requests::{self, NewRequest};
-use crate::db::{Db, Engine};
+use super::mime::{self, MailAttachment, ParsedMail};
+use super::outbound::{self, AcknowledgementFacts, Acknowledgements, ReplyTo};
+use crate::db::registration::{self, Registration};
+use crate::db::requests::{self, EventRecord, NewRequest};
+use crate::db::{
+    Db, Engine, ROWS_PER_STATEMENT, bind_ids, id_list, outbox, padded_values, row_blocks,
+    value_rows,
+};
 use crate::error::{AppError, AppResult};
 
 /// The largest raw message accepted; anything bigger is a dead letter (stored, not parsed).
@@ -184,9 +190,186 @@ pub async fn ingest(
     now_ms: i64,
 ) -> AppResult<Outcome> {
     let message = Arc::new(Prepared::read_and_identify(db, raw.to_vec()).await?);
-    let outcome = ingest_one(db, policy, message, source, now_ms).await?;
+    let outcome = match db.group_commit() {
+        Some(group) => group
+            .ingest(MailToIngest {
+                message,
+                policy: policy.clone(),
+                source: source.to_string(),
+                now_ms,
+            })
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("the message could not be stored"))
+            })?,
+        None => ingest_one(db, policy, message, source, now_ms).await?,
+    };
     alert_if_dead(&outcome);
     Ok(outcome)
+}
+
+/// A message waiting to be stored and applied in a transaction it shares with others (SQLite's
+/// group commit, an IMAP fetch).
+pub struct MailToIngest {
+    message: Arc<Prepared>,
+    policy: InboundPolicy,
+    source: String,
+    now_ms: i64,
+}
+
+/// Stores and applies `mails` inside the caller's transaction. The fresh messages that start
+/// requests are written together, one statement per table for all of them, in a savepoint
+/// (`start_together`); the others (replies, reports, duplicates, unreadable messages), and all
+/// of them if that savepoint fails, one by one in savepoints of their own
+/// (`ingest_in_savepoint`). Answers in order: the outcome of each message that is stored (dead
+/// letters included) and `None` for one that could not even be stored; an `Err` only when the
+/// database itself is gone.
+pub(crate) async fn ingest_all(
+    conn: &mut AnyConnection,
+    engine: Engine,
+    mails: &[MailToIngest],
+) -> AppResult<Vec<Option<Outcome>>> {
+    let mut outcomes: Vec<Option<Option<Outcome>>> = mails.iter().map(|_| None).collect();
+    let together = starting_requests(mails);
+    if together.len() > 1 {
+        let mut savepoint = conn.begin().await?;
+        match start_together(&mut savepoint, mails, &together).await {
+            Ok(started) => {
+                savepoint.commit().await?;
+                for (index, outcome) in started {
+                    outcomes[index] = Some(Some(outcome));
+                }
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                if let AppError::Internal(e) = &error
+                    && is_connection_failure(e)
+                {
+                    return Err(error);
+                }
+                tracing::warn!(
+                    messages = together.len(),
+                    "a batch of inbound messages failed; each is applied alone"
+                );
+            }
+        }
+    }
+    for (index, m) in mails.iter().enumerate() {
+        if outcomes[index].is_none() {
+            let outcome =
+                ingest_in_savepoint(conn, engine, &m.policy, &m.message, &m.source, m.now_ms)
+                    .await?;
+            outcomes[index] = Some(outcome);
+        }
+    }
+    Ok(outcomes.into_iter().map(Option::flatten).collect())
+}
+
+/// The messages that may start requests together: readable, not ours, not a report, naming no
+/// earlier message and no request number (those are looked up one by one), each key once.
+fn starting_requests(mails: &[MailToIngest]) -> Vec<usize> {
+    let mut keys = HashSet::new();
+    mails
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            let Ok(mail) = &m.message.parsed else {
+                return false;
+            };
+            !is_our_own(mail, &m.policy)
+                && mail.bounce_of.is_none()
+                && mail.in_reply_to.is_empty()
+                && mail.references.is_empty()
+                && mime::number_in_subject(&mail.subject).is_none()
+        })
+        .filter(|(_, m)| keys.insert(m.message.key.as_str()))
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// Stores the messages `together` and starts their requests; answers the index and outcome of
+/// each one stored here (one stored before is left to `ingest_in_savepoint`).
+async fn start_together(
+    conn: &mut AnyConnection,
+    mails: &[MailToIngest],
+    together: &[usize],
+) -> AppResult<Vec<(usize, Outcome)>> {
+    let stored = store_new(conn, mails, together).await?;
+    let mut unthreaded = Vec::with_capacity(stored.len());
+    for (index, inbound_id) in &stored {
+        let m = &mails[*index];
+        let Ok(mail) = &m.message.parsed else {
+            return Err(anyhow::anyhow!("an unreadable message in a batch").into());
+        };
+        unthreaded.push(Unthreaded {
+            inbound_id: *inbound_id,
+            mail,
+            known: m.message.known_requester,
+            policy: &m.policy,
+            received_at: m.now_ms,
+            now_ms: m.now_ms,
+            earlier: None,
+        });
+    }
+    let outcomes = start_requests(conn, &unthreaded).await?;
+    Ok(stored
+        .into_iter()
+        .map(|(index, _)| index)
+        .zip(outcomes)
+        .collect())
+}
+
+/// Inserts the raw rows of `indices`; answers the index and row id of each one inserted (a
+/// message stored before is not).
+async fn store_new(
+    conn: &mut AnyConnection,
+    mails: &[MailToIngest],
+    indices: &[usize],
+) -> AppResult<Vec<(usize, i64)>> {
+    let mut stored = Vec::with_capacity(indices.len());
+    for block in row_blocks(indices.len()) {
+        let chunk = &indices[block.rows.clone()];
+        let sql = format!(
+            "INSERT INTO mail_inbound (message_key, message_id, source, sender, raw, size_bytes,
+                received_at, status, auto_answered)
+             {} ON CONFLICT (message_key) DO NOTHING RETURNING id, message_key",
+            padded_values(conn, block.padded, 7, ", 'stored', 0")
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
+        for m in chunk.iter().map(|index| &mails[*index]) {
+            query = query
+                .bind(Some(m.message.key.as_str()))
+                .bind(m.message.message_id.as_deref())
+                .bind(m.source.as_str())
+                .bind(m.message.sender.as_deref())
+                .bind(m.message.raw.as_slice())
+                .bind(i64::try_from(m.message.raw.len()).unwrap_or(i64::MAX))
+                .bind(m.now_ms);
+        }
+        for _ in 0..block.padding() {
+            let nothing: &[u8] = &[];
+            query = query
+                .bind(None::<&str>)
+                .bind(None::<&str>)
+                .bind("")
+                .bind(None::<&str>)
+                .bind(nothing)
+                .bind(0_i64)
+                .bind(0_i64);
+        }
+        let by_key: HashMap<&str, usize> = chunk
+            .iter()
+            .map(|index| (mails[*index].message.key.as_str(), *index))
+            .collect();
+        for (id, key) in query.fetch_all(&mut *conn).await? {
+            let index = by_key
+                .get(key.as_str())
+                .ok_or_else(|| anyhow::anyhow!("a stored message was not in the batch"))?;
+            stored.push((*index, id));
+        }
+    }
+    stored.sort_unstable();
+    Ok(stored)
 }
 
 /// `ingest_in` in a write transaction of its own (a savepoint of the next group commit, on
@@ -277,14 +460,17 @@ pub async fn ingest_batch(
     match db.engine {
         Engine::Sqlite => {
             for chunk in messages.chunks(MESSAGES_PER_TRANSACTION_SQLITE) {
+                let mails: Vec<MailToIngest> = chunk
+                    .iter()
+                    .map(|message| MailToIngest {
+                        message: message.clone(),
+                        policy: policy.clone(),
+                        source: source.to_string(),
+                        now_ms,
+                    })
+                    .collect();
                 let mut tx = db.begin_write().await?;
-                let mut stored = Vec::with_capacity(chunk.len());
-                for message in chunk {
-                    stored.push(
-                        ingest_in_savepoint(&mut tx, db.engine, policy, message, source, now_ms)
-                            .await?,
-                    );
-                }
+                let stored = ingest_all(&mut tx, db.engine, &mails).await?;
                 tx.commit().await?;
                 outcomes.extend(stored);
             }
@@ -628,10 +814,7 @@ async fn apply(
     newly_stored: bool,
     now_ms: i64,
 ) -> AppResult<Outcome> {
-    // Our own mail coming back (a forward loop, or a copy of what we sent).
-    if mail.from == policy.own_address
-        || mail.x_loop.iter().any(|l| l.contains(&policy.own_address))
-    {
+    if is_our_own(mail, policy) {
         return finish_simple(conn, id, "loop", None, now_ms).await;
     }
     if let Some(bounced) = &mail.bounce_of {
@@ -658,14 +841,24 @@ async fn apply(
     }
 
     if let Some((request_id, number)) = find_thread(conn, id, mail).await? {
-        insert_mail_event(conn, request_id, "comment", mail, known, id, policy, now_ms).await?;
+        insert_comment_event(conn, request_id, mail, known, id, policy, now_ms).await?;
         sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
             .bind(now_ms)
             .bind(request_id)
             .execute(&mut *conn)
             .await?;
         crate::db::search::index_request(conn, request_id).await?;
-        mark_applied(conn, id, "comment", request_id, false, now_ms).await?;
+        mark_applied(
+            conn,
+            &[Applied {
+                inbound_id: id,
+                outcome: "comment",
+                request_id: Some(request_id),
+                auto_answered: false,
+                now_ms,
+            }],
+        )
+        .await?;
         return Ok(Outcome {
             inbound_id: id,
             outcome: "comment".into(),
@@ -674,17 +867,6 @@ async fn apply(
         });
     }
 
-    let subject = if mail.subject.trim().is_empty() {
-        "(sin asunto)".to_string()
-    } else {
-        mail.subject.clone()
-    };
-    let description = if mail.body.trim().is_empty() {
-        "(mensaje sin texto)".to_string()
-    } else {
-        mail.body.clone()
-    };
-    let key = format!("mail:{id}");
     // A request registered by an earlier version, which committed it before applying the mail
     // (an e-mail request: a key some API client chose is not this message's request).
     let earlier: Option<i64> = if newly_stored {
@@ -693,72 +875,225 @@ async fn apply(
         sqlx::query_scalar(
             "SELECT id FROM requests WHERE idempotency_key = $1 AND channel = 'email'",
         )
-        .bind(&key)
+        .bind(mail_request_key(id))
         .fetch_optional(&mut *conn)
         .await?
     };
-    if earlier.is_none() {
-        requests::create_in(
-            conn,
-            NewRequest {
-                channel: Channel::Email,
-                requester_id: known.map(RequesterId),
-                service: None,
-                subject,
-                description,
-                received_at_ms: received_at,
-                confirmed_requirements: Vec::new(),
-                first_level_tests: json!([]),
-                area_id: None,
-                assignee_id: None,
-                idempotency_key: Some(key.clone()),
-                created_by: None,
-                intake_details: json!({ "inbound_mail_id": id }),
-                documents: Vec::new(),
-            },
-            Actor::Requester,
-            now_ms,
-        )
-        .await?;
-    }
-    let (request_id, number): (i64, String) =
-        sqlx::query_as("SELECT id, number FROM requests WHERE idempotency_key = $1")
-            .bind(&key)
-            .fetch_one(&mut *conn)
-            .await?;
-    insert_mail_event(
+    start_requests(
         conn,
-        request_id,
-        "mail_received",
-        mail,
-        known,
-        id,
-        policy,
-        now_ms,
-    )
-    .await?;
-    let answer = mail.machine_sent.is_none()
-        && within_caps(conn, policy, &mail.from, request_id, now_ms).await?;
-    if answer {
-        outbound::enqueue_acknowledgement(
-            conn,
-            request_id,
-            &[],
-            ReplyTo {
-                recipient: &mail.from,
-                message_id: mail.message_id.as_deref(),
-            },
+        &[Unthreaded {
+            inbound_id: id,
+            mail,
+            known,
+            policy,
+            received_at,
             now_ms,
-        )
-        .await?;
+            earlier,
+        }],
+    )
+    .await?
+    .pop()
+    .ok_or_else(|| anyhow::anyhow!("no outcome for the message").into())
+}
+
+/// Our own mail coming back (a forward loop, or a copy of what we sent).
+fn is_our_own(mail: &ParsedMail, policy: &InboundPolicy) -> bool {
+    mail.from == policy.own_address || mail.x_loop.iter().any(|l| l.contains(&policy.own_address))
+}
+
+/// The idempotency key of the request a message starts.
+fn mail_request_key(inbound_id: i64) -> String {
+    format!("mail:{inbound_id}")
+}
+
+/// A stored message that threads to no request: it starts one.
+struct Unthreaded<'a> {
+    inbound_id: i64,
+    mail: &'a ParsedMail,
+    known: Option<i64>,
+    policy: &'a InboundPolicy,
+    received_at: i64,
+    now_ms: i64,
+    /// The request an earlier version registered for it, if any (see `apply`).
+    earlier: Option<i64>,
+}
+
+/// Registers the requests of unthreaded messages (intake queue, L4) and records for each the
+/// sender event, its attachments, the acknowledgement (within the loop caps) and the applied
+/// row — one statement per table for the whole batch. An `Err` means the caller rolls back.
+async fn start_requests(
+    conn: &mut AnyConnection,
+    mails: &[Unthreaded<'_>],
+) -> AppResult<Vec<Outcome>> {
+    let jobs: Vec<Registration> = mails
+        .iter()
+        .filter(|m| m.earlier.is_none())
+        .map(|m| Registration {
+            new: new_request_of(m),
+            actor: Actor::Requester,
+            now_ms: m.now_ms,
+        })
+        .collect();
+    let mut registered = registration::register(conn, &jobs).await?.into_iter();
+    let mut requests = Vec::with_capacity(mails.len());
+    for m in mails {
+        requests.push(match m.earlier {
+            Some(request_id) => {
+                let number: String =
+                    sqlx::query_scalar("SELECT number FROM requests WHERE id = $1")
+                        .bind(request_id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                (request_id, number)
+            }
+            None => {
+                let done = registered
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("a message's request was not registered"))??;
+                (done.request_id, done.number.to_string())
+            }
+        });
     }
-    mark_applied(conn, id, "request", request_id, answer, now_ms).await?;
-    Ok(Outcome {
-        inbound_id: id,
-        outcome: "request".into(),
-        request_number: Some(number),
-        fresh: true,
-    })
+
+    let events: Vec<EventRecord<'_>> = mails
+        .iter()
+        .zip(&requests)
+        .map(|(m, (request_id, _))| EventRecord {
+            request_id: *request_id,
+            at: m.now_ms,
+            actor: Actor::Requester,
+            kind: "mail_received",
+            from: None,
+            to: None,
+            payload: mail_event_payload("mail_received", m.mail, m.known, m.inbound_id, m.policy),
+            reason: None,
+        })
+        .collect();
+    requests::insert_events(conn, &events).await?;
+    if mails
+        .iter()
+        .any(|m| !kept_attachments(m.mail, m.policy).is_empty())
+    {
+        let request_ids: Vec<i64> = requests.iter().map(|(id, _)| *id).collect();
+        let event_ids = mail_events_of(conn, &request_ids).await?;
+        for (m, (request_id, _)) in mails.iter().zip(&requests) {
+            let event_id = event_ids
+                .get(request_id)
+                .ok_or_else(|| anyhow::anyhow!("a message's event was not found"))?;
+            insert_attachments(conn, *request_id, *event_id, m.mail, m.policy, m.now_ms).await?;
+        }
+    }
+
+    let answered = within_caps(conn, mails, &requests).await?;
+    let mut acknowledged = Vec::new();
+    for ((m, (request_id, number)), answer) in mails.iter().zip(&requests).zip(&answered) {
+        if !answer {
+            continue;
+        }
+        let reply = ReplyTo {
+            recipient: &m.mail.from,
+            message_id: m.mail.message_id.as_deref(),
+        };
+        match m.earlier {
+            // Read back from the request, whose subject and service an earlier version set.
+            Some(_) => {
+                outbound::enqueue_acknowledgement(conn, *request_id, &[], reply, m.now_ms).await?;
+            }
+            None => acknowledged.push(AcknowledgementFacts {
+                request_id: *request_id,
+                number,
+                subject: registered_subject(m.mail),
+                service: None,
+                attention_policy: None,
+                missing: &[],
+                reply,
+            }),
+        }
+    }
+    if let Some(first) = mails.first()
+        && !acknowledged.is_empty()
+    {
+        let messages = Acknowledgements::read(conn)
+            .await?
+            .messages(&acknowledged)?;
+        let rows: Vec<outbox::NewMessage<'_>> = messages.iter().map(|m| m.as_new()).collect();
+        outbox::enqueue_many(conn, &rows, first.now_ms).await?;
+    }
+
+    let applied: Vec<Applied<'_>> = mails
+        .iter()
+        .zip(&requests)
+        .zip(&answered)
+        .map(|((m, (request_id, _)), answer)| Applied {
+            inbound_id: m.inbound_id,
+            outcome: "request",
+            request_id: Some(*request_id),
+            auto_answered: *answer,
+            now_ms: m.now_ms,
+        })
+        .collect();
+    mark_applied(conn, &applied).await?;
+    Ok(mails
+        .iter()
+        .zip(requests)
+        .map(|(m, (_, number))| Outcome {
+            inbound_id: m.inbound_id,
+            outcome: "request".into(),
+            request_number: Some(number),
+            fresh: true,
+        })
+        .collect())
+}
+
+/// The request an unthreaded message starts: in the intake queue, with the sender known or not.
+fn new_request_of(m: &Unthreaded<'_>) -> NewRequest {
+    let description = if m.mail.body.trim().is_empty() {
+        "(mensaje sin texto)".to_string()
+    } else {
+        m.mail.body.clone()
+    };
+    NewRequest {
+        channel: Channel::Email,
+        requester_id: m.known.map(RequesterId),
+        service: None,
+        subject: registered_subject(m.mail).to_string(),
+        description,
+        received_at_ms: m.received_at,
+        confirmed_requirements: Vec::new(),
+        first_level_tests: json!([]),
+        area_id: None,
+        assignee_id: None,
+        idempotency_key: Some(mail_request_key(m.inbound_id)),
+        created_by: None,
+        intake_details: json!({ "inbound_mail_id": m.inbound_id }),
+        documents: Vec::new(),
+    }
+}
+
+fn registered_subject(mail: &ParsedMail) -> &str {
+    if mail.subject.trim().is_empty() {
+        "(sin asunto)"
+    } else {
+        &mail.subject
+    }
+}
+
+/// The `mail_received` event of each request (one per request started from a message).
+async fn mail_events_of(
+    conn: &mut AnyConnection,
+    request_ids: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    let mut events = HashMap::with_capacity(request_ids.len());
+    for chunk in request_ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT request_id, MAX(id) FROM request_events
+             WHERE kind = 'mail_received' AND request_id IN ({}) GROUP BY request_id",
+            id_list(1, chunk.len())
+        );
+        let query = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql));
+        events.extend(bind_ids(query, chunk).fetch_all(&mut *conn).await?);
+    }
+    Ok(events)
 }
 
 async fn finish_simple(
@@ -768,14 +1103,16 @@ async fn finish_simple(
     request_id: Option<i64>,
     now_ms: i64,
 ) -> AppResult<Outcome> {
-    sqlx::query(
-        "UPDATE mail_inbound SET status = 'applied', outcome = $1, request_id = $2, applied_at = $3 WHERE id = $4",
+    mark_applied(
+        conn,
+        &[Applied {
+            inbound_id: id,
+            outcome,
+            request_id,
+            auto_answered: false,
+            now_ms,
+        }],
     )
-    .bind(outcome)
-    .bind(request_id)
-    .bind(now_ms)
-    .bind(id)
-    .execute(&mut *conn)
     .await?;
     Ok(Outcome {
         inbound_id: id,
@@ -785,25 +1122,40 @@ async fn finish_simple(
     })
 }
 
-async fn mark_applied(
-    tx: &mut AnyConnection,
-    id: i64,
-    outcome: &str,
-    request_id: i64,
+/// A message applied: what became of it.
+struct Applied<'a> {
+    inbound_id: i64,
+    outcome: &'a str,
+    request_id: Option<i64>,
     auto_answered: bool,
     now_ms: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE mail_inbound SET status = 'applied', outcome = $1, request_id = $2, applied_at = $3,
-            auto_answered = $4 WHERE id = $5",
-    )
-    .bind(outcome)
-    .bind(request_id)
-    .bind(now_ms)
-    .bind(i64::from(auto_answered))
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+}
+
+async fn mark_applied(conn: &mut AnyConnection, applied: &[Applied<'_>]) -> AppResult<()> {
+    for block in row_blocks(applied.len()) {
+        let chunk = &applied[block.rows.clone()];
+        // A padding row has no id, so it matches no message.
+        let sql = format!(
+            "WITH applied (id, outcome, request_id, auto_answered, applied_at) AS (VALUES {})
+             UPDATE mail_inbound SET status = 'applied', outcome = applied.outcome,
+                request_id = applied.request_id, applied_at = applied.applied_at,
+                auto_answered = applied.auto_answered
+             FROM applied WHERE mail_inbound.id = applied.id",
+            value_rows(conn, block.padded, 5, "")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        let rows = chunk.iter().map(|a| (Some(a.inbound_id), a));
+        let padding = chunk.last().map(|last| (None, last)).into_iter();
+        for (id, a) in rows.chain(padding.cycle().take(block.padding())) {
+            query = query
+                .bind(id)
+                .bind(a.outcome)
+                .bind(a.request_id)
+                .bind(i64::from(a.auto_answered))
+                .bind(a.now_ms);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -841,49 +1193,110 @@ async fn find_thread(
     Ok(None)
 }
 
-/// Loop protection: automatic answers per sender per day and per request per hour.
+/// Loop protection: which messages get an automatic answer — none to a machine, and at most so
+/// many per sender per day and per request per hour, counting the answers given earlier in the
+/// batch. The day is counted back from the batch's earliest message (its messages arrive within
+/// moments of each other), for all its senders in one statement.
 async fn within_caps(
-    tx: &mut AnyConnection,
-    policy: &InboundPolicy,
-    sender: &str,
-    request_id: i64,
-    now_ms: i64,
-) -> AppResult<bool> {
-    let (to_sender, about_request): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM mail_inbound
-                 WHERE sender = $1 AND auto_answered = 1 AND received_at > $2),
-                (SELECT COUNT(*) FROM outbox WHERE request_id = $3 AND created_at > $4)",
-    )
-    .bind(sender)
-    .bind(now_ms - 86_400_000)
-    .bind(request_id)
-    .bind(now_ms - 3_600_000)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(
-        to_sender < policy.max_per_sender_per_day
-            && about_request < policy.max_per_request_per_hour,
-    )
+    conn: &mut AnyConnection,
+    mails: &[Unthreaded<'_>],
+    requests: &[(i64, String)],
+) -> AppResult<Vec<bool>> {
+    let answerable = || mails.iter().filter(|m| m.mail.machine_sent.is_none());
+    let mut senders: Vec<&str> = answerable().map(|m| m.mail.from.as_str()).collect();
+    senders.sort_unstable();
+    senders.dedup();
+    let mut answered_to: HashMap<String, i64> = HashMap::with_capacity(senders.len());
+    if let Some(day_start) = answerable().map(|m| m.now_ms - 86_400_000).min() {
+        for chunk in senders.chunks(ROWS_PER_STATEMENT) {
+            // `id_list` pads the list to a power of two; the last sender fills it.
+            let sql = format!(
+                "SELECT sender, COUNT(*) FROM mail_inbound
+                 WHERE sender IN ({}) AND auto_answered = 1 AND received_at > $1
+                 GROUP BY sender",
+                id_list(2, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(day_start);
+            let last = chunk.last().copied().unwrap_or_default();
+            for sender in chunk.iter().chain(std::iter::repeat_n(
+                &last,
+                chunk.len().next_power_of_two() - chunk.len(),
+            )) {
+                query = query.bind(*sender);
+            }
+            answered_to.extend(query.fetch_all(&mut *conn).await?);
+        }
+    }
+    let mut answers = Vec::with_capacity(mails.len());
+    for (m, (request_id, _)) in mails.iter().zip(requests) {
+        if m.mail.machine_sent.is_some() {
+            answers.push(false);
+            continue;
+        }
+        let to_sender = answered_to.entry(m.mail.from.clone()).or_insert(0);
+        // A request registered in this batch has no mail yet.
+        let about_request: i64 = match m.earlier {
+            Some(_) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM outbox WHERE request_id = $1 AND created_at > $2",
+                )
+                .bind(*request_id)
+                .bind(m.now_ms - 3_600_000)
+                .fetch_one(&mut *conn)
+                .await?
+            }
+            None => 0,
+        };
+        let answer = *to_sender < m.policy.max_per_sender_per_day
+            && about_request < m.policy.max_per_request_per_hour;
+        if answer {
+            *to_sender += 1;
+        }
+        answers.push(answer);
+    }
+    Ok(answers)
 }
 
-/// The timeline event of a mail (a comment, or the sender of a new request) and its attachments.
-#[expect(clippy::too_many_arguments, reason = "one event's worth of facts")]
-async fn insert_mail_event(
-    tx: &mut AnyConnection,
+/// The timeline event of a mail comment and its attachments.
+async fn insert_comment_event(
+    conn: &mut AnyConnection,
     request_id: i64,
-    kind: &str,
     mail: &ParsedMail,
     requester: Option<i64>,
     inbound_id: i64,
     policy: &InboundPolicy,
     now_ms: i64,
-) -> AppResult<(usize, i64)> {
-    let (kept, omitted): (Vec<_>, Vec<_>) = mail
+) -> AppResult<()> {
+    let event_id = requests::insert_event(
+        conn,
+        EventRecord {
+            request_id,
+            at: now_ms,
+            actor: Actor::Requester,
+            kind: "comment",
+            from: None,
+            to: None,
+            payload: mail_event_payload("comment", mail, requester, inbound_id, policy),
+            reason: None,
+        },
+    )
+    .await?;
+    insert_attachments(conn, request_id, event_id, mail, policy, now_ms).await
+}
+
+/// What the event of a mail records: the sender, whether known, the attachments left out for
+/// their size; for a comment also its text.
+fn mail_event_payload(
+    kind: &str,
+    mail: &ParsedMail,
+    requester: Option<i64>,
+    inbound_id: i64,
+    policy: &InboundPolicy,
+) -> serde_json::Value {
+    let omitted_list: Vec<_> = mail
         .attachments
         .iter()
-        .partition(|a| a.content.len() <= policy.max_attachment_bytes);
-    let omitted_list: Vec<_> = omitted
-        .iter()
+        .filter(|a| a.content.len() > policy.max_attachment_bytes)
         .map(|a| json!({ "filename": a.filename, "size_bytes": a.content.len() }))
         .collect();
     let mut payload = json!({
@@ -902,17 +1315,26 @@ async fn insert_mail_event(
         payload["internal"] = json!(false);
         payload["subject"] = json!(mail.subject);
     }
-    let event_id: i64 = sqlx::query_scalar(
-        "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status, to_status, payload, reason)
-         VALUES ($1, $2, 'requester', NULL, $3, NULL, NULL, $4, NULL) RETURNING id",
-    )
-    .bind(request_id)
-    .bind(now_ms)
-    .bind(kind)
-    .bind(payload.to_string())
-    .fetch_one(&mut *tx)
-    .await?;
-    for attachment in kept {
+    payload
+}
+
+/// The attachments kept: those within the size limit.
+fn kept_attachments<'m>(mail: &'m ParsedMail, policy: &InboundPolicy) -> Vec<&'m MailAttachment> {
+    mail.attachments
+        .iter()
+        .filter(|a| a.content.len() <= policy.max_attachment_bytes)
+        .collect()
+}
+
+async fn insert_attachments(
+    conn: &mut AnyConnection,
+    request_id: i64,
+    event_id: i64,
+    mail: &ParsedMail,
+    policy: &InboundPolicy,
+    now_ms: i64,
+) -> AppResult<()> {
+    for attachment in kept_attachments(mail, policy) {
         sqlx::query(
             "INSERT INTO attachments (request_id, event_id, filename, content_type, size_bytes, sha256, content, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
@@ -925,10 +1347,10 @@ async fn insert_mail_event(
         .bind(format!("{:x}", Sha256::digest(&attachment.content)))
         .bind(&attachment.content)
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
-    Ok((omitted.len(), event_id))
+    Ok(())
 }
 
 /// A dead letter for the admin API.

@@ -272,3 +272,110 @@ async fn a_single_message_that_fails_to_apply_is_stored_as_a_dead_letter() {
     .expect("stored");
     assert_eq!(next.outcome, "request");
 }
+
+/// The fresh messages of one fetch start their requests together (on SQLite, one statement per
+/// table for all of them): the loop caps still count the answers given earlier in the same
+/// fetch, nothing is answered to a machine, and an attachment lands on the event of its own
+/// request. PostgreSQL applies the same fetch one message at a time, with the same result.
+#[tokio::test]
+async fn messages_that_start_requests_together_keep_the_caps_and_their_attachments_l6() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let mut strict = policy();
+    strict.max_per_sender_per_day = 2;
+    let fresh = |n: u32| {
+        crlf(&format!(
+            "From: insistente@otra.mx\nSubject: Sin red {n}\nMessage-ID: <cap-{n}@otra.mx>\n\nSigo sin red ({n}).\n"
+        ))
+    };
+    // One answer already given today; one more is allowed.
+    let earlier = inbound::ingest_batch(&app.db, &strict, vec![fresh(0)], "imap:INBOX", now_ms())
+        .await
+        .expect("committed");
+    assert_eq!(earlier[0].as_ref().expect("stored").outcome, "request");
+    let picture = base64::engine::general_purpose::STANDARD.encode([7_u8; 3000]);
+    let with_attachment = crlf(&format!(
+        "From: otra.persona@otra.mx\nSubject: Pantalla rota\nMessage-ID: <cap-pic@otra.mx>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain; charset=utf-8\n\nAdjunto la foto.\n--b\nContent-Type: image/png; name=\"foto.png\"\nContent-Disposition: attachment; filename=\"foto.png\"\nContent-Transfer-Encoding: base64\n\n{picture}\n--b--\n"
+    ));
+    let from_a_machine = crlf(
+        "From: avisos@otra.mx\nSubject: Aviso de sistema\nMessage-ID: <cap-auto@otra.mx>\nAuto-Submitted: auto-generated\n\nRespaldo terminado.\n",
+    );
+    let outcomes = inbound::ingest_batch(
+        &app.db,
+        &strict,
+        vec![
+            fresh(1),
+            with_attachment,
+            fresh(2),
+            from_a_machine,
+            fresh(3),
+        ],
+        "imap:INBOX",
+        now_ms(),
+    )
+    .await
+    .expect("committed");
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(|o| o.expect("stored")).collect();
+    assert!(outcomes.iter().all(|o| o.outcome == "request" && o.fresh));
+    let answered: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT message_id, auto_answered FROM mail_inbound WHERE id > $1 ORDER BY id",
+    )
+    .bind(
+        earlier[0]
+            .as_ref()
+            .map(|o| o.inbound_id)
+            .unwrap_or_default(),
+    )
+    .fetch_all(app.db.read())
+    .await
+    .expect("rows");
+    let flags: Vec<(&str, i64)> = answered.iter().map(|(m, a)| (m.as_str(), *a)).collect();
+    assert_eq!(
+        flags,
+        [
+            ("cap-1@otra.mx", 1),
+            ("cap-pic@otra.mx", 1),
+            ("cap-2@otra.mx", 0),
+            ("cap-auto@otra.mx", 0),
+            ("cap-3@otra.mx", 0),
+        ]
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM outbox WHERE topic = 'acknowledgement' AND recipient = 'insistente@otra.mx'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE recipient = 'avisos@otra.mx'")
+            .await,
+        0
+    );
+    // Every request has its own mail_received event, and the picture hangs from its request's.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM requests q JOIN request_events e ON e.request_id = q.id AND e.kind = 'mail_received'"
+        )
+        .await,
+        6
+    );
+    let (filename, size, on_its_event): (String, i64, i64) = sqlx::query_as(
+        "SELECT a.filename, a.size_bytes, COUNT(e.id) FROM attachments a
+         JOIN requests q ON q.id = a.request_id
+         LEFT JOIN request_events e ON e.id = a.event_id AND e.request_id = q.id AND e.kind = 'mail_received'
+         WHERE q.subject = 'Pantalla rota' GROUP BY a.filename, a.size_bytes",
+    )
+    .fetch_one(app.db.read())
+    .await
+    .expect("the attachment");
+    assert_eq!(
+        (filename.as_str(), size, on_its_event),
+        ("foto.png", 3000, 1)
+    );
+    let numbers: Vec<Option<String>> = outcomes.iter().map(|o| o.request_number.clone()).collect();
+    let mut distinct = numbers.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 5, "{numbers:?}");
+}

@@ -187,15 +187,16 @@ async fn a_padded_multi_row_insert_writes_only_the_real_rows() {
         })
         .collect();
     let mut tx = db.begin_write().await.unwrap();
-    let written = outbox::enqueue_many(&mut tx, &messages, 1_000).await.unwrap();
+    let written = outbox::enqueue_many(&mut tx, &messages, 1_000)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(written.iter().collect::<BTreeSet<_>>().len(), 3);
-    let stored: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT message_id, subject, headers FROM outbox ORDER BY message_id",
-    )
-    .fetch_all(db.read())
-    .await
-    .unwrap();
+    let stored: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT message_id, subject, headers FROM outbox ORDER BY message_id")
+            .fetch_all(db.read())
+            .await
+            .unwrap();
     let expected: Vec<(String, String, String)> = ids
         .iter()
         .zip(subjects)
