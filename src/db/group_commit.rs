@@ -110,8 +110,9 @@ pub struct Activity {
     pub registrations: u64,
     /// Other work, such as inbound mails.
     pub other_work: u64,
-    /// Registration batches in which a statement failed, so that each registration was written
-    /// again alone (a registration refused by a rule does not count: it fails no statement).
+    /// Batches in which a statement failed, so that each piece was written again alone: of
+    /// registrations (one refused by a rule does not count: it fails no statement), or of
+    /// inbound mails that start requests.
     pub batches_retried: u64,
     /// Time the task spent on groups, from asking for the writer connection to the last answer
     /// (the group in progress included, up to the reading).
@@ -353,19 +354,10 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> 
             return 0;
         }
     };
-    let mail_outcomes: Vec<AppResult<Option<Outcome>>> = if mails.is_empty() {
+    let mail_outcomes = if mails.is_empty() {
         Vec::new()
     } else {
-        match ingest_all(&mut tx, Engine::Sqlite, &mails).await {
-            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(e) => {
-                let message = match e {
-                    AppError::Internal(e) => format!("storing the inbound messages: {e}"),
-                    AppError::Problem(p) => format!("storing the inbound messages: {}", p.detail),
-                };
-                mails.iter().map(|_| Err(internal(&message))).collect()
-            }
-        }
+        ingest_mails(&mut tx, &mails, counters).await
     };
     let mut ran = Vec::with_capacity(others.len());
     for mut job in others {
@@ -407,6 +399,41 @@ async fn commit_group(pool: &AnyPool, group: Vec<Work>, counters: &Counters) -> 
         job.settle(commit.clone());
     }
     commit_micros
+}
+
+/// The group's inbound mails in a savepoint of their own: if storing them fails (the database
+/// is gone), none of them is committed and each caller gets the error.
+async fn ingest_mails(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    mails: &[MailToIngest],
+    counters: &Counters,
+) -> Vec<AppResult<Option<Outcome>>> {
+    let failed = |e: AppError| {
+        let message = match e {
+            AppError::Internal(e) => format!("storing the inbound messages: {e}"),
+            AppError::Problem(p) => format!("storing the inbound messages: {}", p.code),
+        };
+        mails.iter().map(|_| Err(internal(&message))).collect()
+    };
+    let mut savepoint = match tx.begin().await {
+        Ok(savepoint) => savepoint,
+        Err(e) => return failed(e.into()),
+    };
+    match ingest_all(&mut savepoint, Engine::Sqlite, mails).await {
+        Ok(ingested) => {
+            if ingested.batch_failed {
+                counters.batches_retried.fetch_add(1, Ordering::Relaxed);
+            }
+            match savepoint.commit().await {
+                Ok(()) => ingested.outcomes.into_iter().map(Ok).collect(),
+                Err(e) => failed(e.into()),
+            }
+        }
+        Err(e) => {
+            let _ = savepoint.rollback().await;
+            failed(e)
+        }
+    }
 }
 
 /// Each registration with what was read back for it (`read` holds the successful ones, in

@@ -217,20 +217,33 @@ pub struct MailToIngest {
     now_ms: i64,
 }
 
+/// What a shared transaction's messages became (`ingest_all`).
+pub(crate) struct Ingested {
+    /// In order: the outcome of each message that is stored (dead letters included), `None` for
+    /// one that could not even be stored.
+    pub outcomes: Vec<Option<Outcome>>,
+    /// The messages that start requests were written together, a statement failed, and they
+    /// were applied one by one instead.
+    pub batch_failed: bool,
+}
+
 /// Stores and applies `mails` inside the caller's transaction. The fresh messages that start
 /// requests are written together, one statement per table for all of them, in a savepoint
 /// (`start_together`); the others (replies, reports, duplicates, unreadable messages), and all
 /// of them if that savepoint fails, one by one in savepoints of their own
-/// (`ingest_in_savepoint`). Answers in order: the outcome of each message that is stored (dead
-/// letters included) and `None` for one that could not even be stored; an `Err` only when the
-/// database itself is gone.
+/// (`ingest_in_savepoint`), after the batch: a reply finds a request its parent started in the
+/// same transaction, and within one transaction the batch's requests take their numbers (and
+/// the last answers a sender's daily cap allows) before the others'. Of two different messages
+/// with one Message-ID, the one that starts a request is stored; the other is its duplicate.
+/// An `Err` only when the database itself is gone.
 pub(crate) async fn ingest_all(
     conn: &mut AnyConnection,
     engine: Engine,
     mails: &[MailToIngest],
-) -> AppResult<Vec<Option<Outcome>>> {
+) -> AppResult<Ingested> {
     let mut outcomes: Vec<Option<Option<Outcome>>> = mails.iter().map(|_| None).collect();
     let together = starting_requests(mails);
+    let mut batch_failed = false;
     if together.len() > 1 {
         let mut savepoint = conn.begin().await?;
         match start_together(&mut savepoint, mails, &together).await {
@@ -247,7 +260,14 @@ pub(crate) async fn ingest_all(
                 {
                     return Err(error);
                 }
+                batch_failed = true;
+                // The statement's error names a constraint or a column, never a value.
+                let cause = match &error {
+                    AppError::Internal(e) => format!("{e:#}"),
+                    AppError::Problem(p) => p.code.clone(),
+                };
                 tracing::warn!(
+                    error = %cause,
                     messages = together.len(),
                     "a batch of inbound messages failed; each is applied alone"
                 );
@@ -262,7 +282,10 @@ pub(crate) async fn ingest_all(
             outcomes[index] = Some(outcome);
         }
     }
-    Ok(outcomes.into_iter().map(Option::flatten).collect())
+    Ok(Ingested {
+        outcomes: outcomes.into_iter().map(Option::flatten).collect(),
+        batch_failed,
+    })
 }
 
 /// The messages that may start requests together: readable, not ours, not a report, naming no
@@ -472,7 +495,7 @@ pub async fn ingest_batch(
                 let mut tx = db.begin_write().await?;
                 let stored = ingest_all(&mut tx, db.engine, &mails).await?;
                 tx.commit().await?;
-                outcomes.extend(stored);
+                outcomes.extend(stored.outcomes);
             }
         }
         Engine::Postgres => {

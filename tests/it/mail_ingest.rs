@@ -126,6 +126,7 @@ async fn concurrent_ingests_get_one_request_each_and_a_message_delivered_in_para
     let repeated = crlf(
         "From: lucia@otra.mx\nSubject: Proyector del aula 12\nMessage-ID: <many@otra.mx>\n\nNo enciende.\n",
     );
+    let before = app.db.group_commit().map(|g| g.activity());
     let mut tasks = Vec::new();
     for i in 0..40 {
         let db = app.db.clone();
@@ -173,6 +174,15 @@ async fn concurrent_ingests_get_one_request_each_and_a_message_delivered_in_para
             .await,
         31
     );
+    // On SQLite they shared group commits, and the messages that started requests were written
+    // together without a failed batch (one would fall back to one message at a time: still
+    // correct, but counted here).
+    if let (Some(group), Some(before)) = (app.db.group_commit(), before) {
+        let activity = group.activity().since(before);
+        assert_eq!(activity.other_work, 40, "{activity:?}");
+        assert!(activity.groups < 40, "{activity:?}");
+        assert_eq!(activity.batches_retried, 0, "{activity:?}");
+    }
 }
 
 /// A request already holds the idempotency key the message's row would register under (an API
