@@ -15,8 +15,8 @@
 //!   savepoint, so one bad registration cannot sink the others (and a rolled-back one takes
 //!   its counter bump with it: numbers stay gap-free);
 //! - inbound mails (`ingest`, from `mail::inbound::ingest`), stored and applied together
-//!   (`mail::inbound::ingest_all`: those that start requests as one batch, the rest one by one,
-//!   each in its own savepoint);
+//!   (`mail::inbound::ingest_all`: those that start requests as one batch, the replies as
+//!   another, the rest one by one, each in its own savepoint);
 //! - any other work (`run`, e.g. a stored message applied again), each in its own savepoint:
 //!   work that fails rolls back what it wrote and nothing else.
 
@@ -112,7 +112,7 @@ pub struct Activity {
     pub other_work: u64,
     /// Batches in which a statement failed, so that each piece was written again alone: of
     /// registrations (one refused by a rule does not count: it fails no statement), or of
-    /// inbound mails that start requests.
+    /// inbound mails.
     pub batches_retried: u64,
     /// Time the task spent on groups, from asking for the writer connection to the last answer
     /// (the group in progress included, up to the reading).

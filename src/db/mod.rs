@@ -180,9 +180,9 @@ impl Db {
     }
 }
 
-/// `$first, …` for `count` ids, rounded up to a power of two: each length is its own statement
-/// text, and a connection keeps prepared statements by text (`bind_ids` repeats the last id to
-/// fill it).
+/// `$first, …` for a list of `count` values (ids, addresses), rounded up to a power of two: each
+/// length is its own statement text, and a connection keeps prepared statements by text
+/// (`bind_list` repeats the last value to fill it).
 pub(crate) fn id_list(first: usize, count: usize) -> String {
     (first..first + count.next_power_of_two())
         .map(|n| format!("${n}"))
@@ -190,15 +190,18 @@ pub(crate) fn id_list(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-pub(crate) fn bind_ids<'q, O>(
+pub(crate) fn bind_list<'q, O, T>(
     mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
-    ids: &[i64],
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-    let last = ids.last().copied().unwrap_or_default();
-    for id in ids {
-        query = query.bind(*id);
+    values: &[T],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>
+where
+    T: Copy + Default + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + 'q,
+{
+    let last = values.last().copied().unwrap_or_default();
+    for value in values {
+        query = query.bind(*value);
     }
-    for _ in ids.len()..ids.len().next_power_of_two() {
+    for _ in values.len()..values.len().next_power_of_two() {
         query = query.bind(last);
     }
     query

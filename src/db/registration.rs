@@ -24,7 +24,7 @@ use ventanilla_domain::service_level::Targets;
 use super::requests::{self, NewRequest, registration_year};
 use super::service_levels::{self, DeadlineColumns};
 use super::{
-    ROWS_PER_STATEMENT, bind_ids, id_list, outbox, padded_values, row_blocks, search, staged,
+    ROWS_PER_STATEMENT, bind_list, id_list, outbox, padded_values, row_blocks, search, staged,
     value_rows,
 };
 use crate::error::{AppError, AppResult};
@@ -496,7 +496,7 @@ async fn requesters_of(
             id_list(1, chunk.len())
         );
         let query = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql));
-        for (id, full_name, email) in bind_ids(query, chunk).fetch_all(&mut *tx).await? {
+        for (id, full_name, email) in bind_list(query, chunk).fetch_all(&mut *tx).await? {
             contacts.insert(id, Contact { full_name, email });
         }
     }

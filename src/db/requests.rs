@@ -19,7 +19,7 @@ use ventanilla_domain::lifecycle::{Actor, RequestFacts, Status, Step, transition
 
 use super::registration::{self, Registration};
 use super::staged::ChosenDocument;
-use super::{Db, Engine, bind_ids, id_list};
+use super::{Db, Engine, bind_list, id_list};
 use crate::error::{AppError, AppResult};
 
 /// A request as the agent registers it (A9–A12), already checked against the catalogue.
@@ -1097,7 +1097,7 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
         "{SUMMARY_SELECT}{SUMMARY_JOINS} WHERE q.id IN ({})",
         id_list(1, ids.len())
     );
-    let rows: Vec<SummaryRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), ids)
+    let rows: Vec<SummaryRow> = bind_list(sqlx::query_as(AssertSqlSafe(sql)), ids)
         .fetch_all(&mut *conn)
         .await?;
     let requesters: Vec<i64> = rows.iter().filter_map(|r| r.requester_id).collect();
@@ -1114,8 +1114,8 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
             Status::Closed.code(),
             Status::Cancelled.code(),
         );
-        let query = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &requesters);
-        bind_ids(query, &services).fetch_all(&mut *conn).await?
+        let query = bind_list(sqlx::query_as(AssertSqlSafe(sql)), &requesters);
+        bind_list(query, &services).fetch_all(&mut *conn).await?
     };
     let mut found: HashMap<i64, RequestDetail> = with_timelines(conn, rows)
         .await?
@@ -1166,14 +1166,14 @@ async fn with_timelines(
          FROM request_events e LEFT JOIN staff st ON st.id = e.actor_id AND e.actor_kind = 'staff'
          WHERE e.request_id IN ({list}) ORDER BY e.id"
     );
-    let events: Vec<EventRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &ids)
+    let events: Vec<EventRow> = bind_list(sqlx::query_as(AssertSqlSafe(sql)), &ids)
         .fetch_all(&mut *conn)
         .await?;
     let sql = format!(
         "SELECT id, request_id, filename, content_type, size_bytes, sha256, created_at
          FROM attachments WHERE request_id IN ({list}) ORDER BY id"
     );
-    let attachments: Vec<AttachmentRow> = bind_ids(sqlx::query_as(AssertSqlSafe(sql)), &ids)
+    let attachments: Vec<AttachmentRow> = bind_list(sqlx::query_as(AssertSqlSafe(sql)), &ids)
         .fetch_all(&mut *conn)
         .await?;
     let mut details: Vec<IdentifiedDetail> = rows

@@ -14,30 +14,46 @@ const MAX_WORDS: usize = 8;
 
 /// Rewrites the search document of one request from what is stored now.
 pub(crate) async fn index_request(tx: &mut AnyConnection, request_id: i64) -> AppResult<()> {
-    let (number, subject, description, requester): (String, String, String, Option<String>) =
-        sqlx::query_as(
-            "SELECT q.number, q.subject, q.description, r.full_name FROM requests q
-             LEFT JOIN requesters r ON r.id = q.requester_id WHERE q.id = $1",
-        )
-        .bind(request_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let payloads: Vec<String> = sqlx::query_scalar(
-        "SELECT payload FROM request_events WHERE request_id = $1 AND kind = 'comment' ORDER BY id",
-    )
-    .bind(request_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let comments: Vec<String> = payloads.iter().filter_map(|p| comment_body(p)).collect();
-    let document = SearchDocument::new(
-        request_id,
-        &number,
-        &subject,
-        &description,
-        &comments,
-        requester.as_deref(),
-    );
-    insert_documents(tx, &[document]).await
+    index_requests(tx, &[request_id]).await
+}
+
+/// Rewrites the index rows of `request_ids` (distinct) from what they hold now.
+pub(crate) async fn index_requests(tx: &mut AnyConnection, request_ids: &[i64]) -> AppResult<()> {
+    let mut documents = Vec::with_capacity(request_ids.len());
+    for chunk in request_ids.chunks(super::ROWS_PER_STATEMENT) {
+        let list = super::id_list(1, chunk.len());
+        let sql = format!(
+            "SELECT q.id, q.number, q.subject, q.description, r.full_name FROM requests q
+             LEFT JOIN requesters r ON r.id = q.requester_id WHERE q.id IN ({list})"
+        );
+        let query = sqlx::query_as::<_, (i64, String, String, String, Option<String>)>(
+            sqlx::AssertSqlSafe(sql),
+        );
+        let requests = super::bind_list(query, chunk).fetch_all(&mut *tx).await?;
+        let sql = format!(
+            "SELECT request_id, payload FROM request_events
+             WHERE request_id IN ({list}) AND kind = 'comment' ORDER BY id"
+        );
+        let query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        let mut comments: std::collections::HashMap<i64, Vec<String>> =
+            std::collections::HashMap::new();
+        for (request_id, payload) in super::bind_list(query, chunk).fetch_all(&mut *tx).await? {
+            if let Some(body) = comment_body(&payload) {
+                comments.entry(request_id).or_default().push(body);
+            }
+        }
+        for (request_id, number, subject, description, requester) in requests {
+            documents.push(SearchDocument::new(
+                request_id,
+                &number,
+                &subject,
+                &description,
+                comments.get(&request_id).map(Vec::as_slice).unwrap_or(&[]),
+                requester.as_deref(),
+            ));
+        }
+    }
+    insert_documents(tx, &documents).await
 }
 
 /// One row of the index: the request's folded text and its requester's folded name.

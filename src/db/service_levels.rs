@@ -26,7 +26,7 @@ use ventanilla_domain::catalogue::SheetContent;
 use ventanilla_domain::lifecycle::{Status, Step};
 use ventanilla_domain::service_level::{self, LogEntry, State, Target, TargetLevel, Targets};
 
-use super::{Db, Engine, bind_ids, from_millis, id_list, outbox, requests::registration_year};
+use super::{Db, Engine, bind_list, from_millis, id_list, outbox, requests::registration_year};
 use crate::error::{AppError, AppResult};
 
 /// Name of the calendar row every deadline uses.
@@ -262,7 +262,7 @@ pub async fn levels_for_services(
             id_list(1, service_ids.len())
         );
         let query = sqlx::query_as::<_, (i64, i64, String)>(AssertSqlSafe(sql));
-        let rows = bind_ids(query, service_ids).fetch_all(&mut *conn).await?;
+        let rows = bind_list(query, service_ids).fetch_all(&mut *conn).await?;
         for (service_id, level_percent, notify) in rows {
             if let Some(service_rows) = rows_by_service.get_mut(&service_id) {
                 service_rows.push((level_percent, notify));

@@ -15,7 +15,8 @@
 //! Commits are shared so that their flushes do not bound the rate: on SQLite concurrent ingests
 //! of one process go through the group commit (`db::group_commit`), and an IMAP fetch stores and
 //! applies its whole batch in one transaction (`ingest_all`): the messages that start requests
-//! together, one statement per table for all of them, the others each in its own savepoint.
+//! together, then the replies together, one statement per table for each batch, the others each
+//! in its own savepoint.
 //!
 //! Threading: In-Reply-To, then References (against stored Message-IDs of inbound mail and of our
 //! outbox), then `[SS-YYYY-NNNNNN]` in the subject — looked up inside the transaction, so a reply
@@ -41,7 +42,7 @@ use super::outbound::{self, AcknowledgementFacts, Acknowledgements, ReplyTo};
 use crate::db::registration::{self, Registration};
 use crate::db::requests::{self, EventRecord, NewRequest};
 use crate::db::{
-    Db, Engine, ROWS_PER_STATEMENT, bind_ids, id_list, outbox, padded_values, row_blocks,
+    Db, Engine, ROWS_PER_STATEMENT, bind_list, id_list, outbox, padded_values, row_blocks,
     value_rows,
 };
 use crate::error::{AppError, AppResult};
@@ -222,56 +223,39 @@ pub(crate) struct Ingested {
     /// In order: the outcome of each message that is stored (dead letters included), `None` for
     /// one that could not even be stored.
     pub outcomes: Vec<Option<Outcome>>,
-    /// The messages that start requests were written together, a statement failed, and they
-    /// were applied one by one instead.
+    /// A batch's statement failed, and its messages were applied one by one instead.
     pub batch_failed: bool,
 }
 
-/// Stores and applies `mails` inside the caller's transaction. The fresh messages that start
-/// requests are written together, one statement per table for all of them, in a savepoint
-/// (`start_together`); the others (replies, reports, duplicates, unreadable messages), and all
-/// of them if that savepoint fails, one by one in savepoints of their own
-/// (`ingest_in_savepoint`), after the batch: a reply finds a request its parent started in the
-/// same transaction, and within one transaction the batch's requests take their numbers (and
-/// the last answers a sender's daily cap allows) before the others'. Of two different messages
-/// with one Message-ID, the one that starts a request is stored; the other is its duplicate.
-/// An `Err` only when the database itself is gone.
+/// Stores and applies `mails` inside the caller's transaction, in two batches (see `batches`),
+/// each with one statement per table for all its messages, in a savepoint: first the messages
+/// that start requests (`start_together`), then the replies (`reply_together`). The others
+/// (reports, our own mail, duplicates, unreadable messages, a reply to a reply of the same
+/// transaction), and all of a batch's messages if its savepoint fails, go one by one after the
+/// batches, each in a savepoint of its own (`ingest_in_savepoint`): a reply finds the request
+/// its parent started in the same transaction, and within one transaction the batch's requests
+/// take their numbers (and the last answers a sender's daily cap allows) before the others'. Of
+/// two different messages with one Message-ID, the one in a batch is stored; the other is its
+/// duplicate. An `Err` only when the database itself is gone.
 pub(crate) async fn ingest_all(
     conn: &mut AnyConnection,
     engine: Engine,
     mails: &[MailToIngest],
 ) -> AppResult<Ingested> {
     let mut outcomes: Vec<Option<Option<Outcome>>> = mails.iter().map(|_| None).collect();
-    let together = starting_requests(mails);
+    let (starting, replying) = batches(mails);
     let mut batch_failed = false;
-    if together.len() > 1 {
-        let mut savepoint = conn.begin().await?;
-        match start_together(&mut savepoint, mails, &together).await {
-            Ok(started) => {
-                savepoint.commit().await?;
-                for (index, outcome) in started {
+    for (kind, indices) in [(Batch::Starting, starting), (Batch::Replying, replying)] {
+        if indices.len() < 2 {
+            continue;
+        }
+        match in_batch_savepoint(conn, mails, kind, &indices).await? {
+            Some(applied) => {
+                for (index, outcome) in applied {
                     outcomes[index] = Some(Some(outcome));
                 }
             }
-            Err(error) => {
-                savepoint.rollback().await?;
-                if let AppError::Internal(e) = &error
-                    && is_connection_failure(e)
-                {
-                    return Err(error);
-                }
-                batch_failed = true;
-                // The statement's error names a constraint or a column, never a value.
-                let cause = match &error {
-                    AppError::Internal(e) => format!("{e:#}"),
-                    AppError::Problem(p) => p.code.clone(),
-                };
-                tracing::warn!(
-                    error = %cause,
-                    messages = together.len(),
-                    "a batch of inbound messages failed; each is applied alone"
-                );
-            }
+            None => batch_failed = true,
         }
     }
     for (index, m) in mails.iter().enumerate() {
@@ -288,26 +272,135 @@ pub(crate) async fn ingest_all(
     })
 }
 
-/// The messages that may start requests together: readable, not ours, not a report, naming no
-/// earlier message and no request number (those are looked up one by one), each key once.
-fn starting_requests(mails: &[MailToIngest]) -> Vec<usize> {
-    let mut keys = HashSet::new();
-    mails
+/// The two kinds of messages applied together.
+#[derive(Debug, Clone, Copy)]
+enum Batch {
+    /// Messages that start requests (`start_together`).
+    Starting,
+    /// Replies: comments on the requests they thread to (`reply_together`).
+    Replying,
+}
+
+/// The messages that may be applied together, in two batches, each key once: those that start
+/// requests (readable, not ours, not a report, naming no earlier message and no request number)
+/// and replies (the same, but naming an earlier message or a request number — though no reply
+/// of this transaction, whose thread is only known once it is applied).
+fn batches(mails: &[MailToIngest]) -> (Vec<usize>, Vec<usize>) {
+    let names_thread = |mail: &ParsedMail| {
+        !mail.in_reply_to.is_empty()
+            || !mail.references.is_empty()
+            || mime::number_in_subject(&mail.subject).is_some()
+    };
+    fn readable(m: &MailToIngest) -> Option<&ParsedMail> {
+        match &m.message.parsed {
+            Ok(mail) if !is_our_own(mail, &m.policy) && mail.bounce_of.is_none() => Some(mail),
+            _ => None,
+        }
+    }
+    let replies: HashSet<&str> = mails
         .iter()
-        .enumerate()
-        .filter(|(_, m)| {
-            let Ok(mail) = &m.message.parsed else {
-                return false;
-            };
-            !is_our_own(mail, &m.policy)
-                && mail.bounce_of.is_none()
-                && mail.in_reply_to.is_empty()
-                && mail.references.is_empty()
-                && mime::number_in_subject(&mail.subject).is_none()
-        })
-        .filter(|(_, m)| keys.insert(m.message.key.as_str()))
-        .map(|(index, _)| index)
-        .collect()
+        .filter_map(readable)
+        .filter(|mail| names_thread(mail))
+        .filter_map(|mail| mail.message_id.as_deref())
+        .collect();
+    let mut keys = HashSet::new();
+    let (mut starting, mut replying) = (Vec::new(), Vec::new());
+    for (index, m) in mails.iter().enumerate() {
+        let Some(mail) = readable(m) else {
+            continue;
+        };
+        let mut parents = mail.in_reply_to.iter().chain(&mail.references);
+        if parents.any(|parent| replies.contains(parent.as_str()))
+            || !keys.insert(m.message.key.as_str())
+        {
+            continue;
+        }
+        if names_thread(mail) {
+            replying.push(index);
+        } else {
+            starting.push(index);
+        }
+    }
+    (starting, replying)
+}
+
+/// Applies the messages `indices` as one batch in a savepoint; `None` when a statement failed
+/// (the savepoint is rolled back and the messages are left to be applied one by one).
+async fn in_batch_savepoint(
+    conn: &mut AnyConnection,
+    mails: &[MailToIngest],
+    kind: Batch,
+    indices: &[usize],
+) -> AppResult<Option<Vec<(usize, Outcome)>>> {
+    let mut savepoint = conn.begin().await?;
+    let applied = match kind {
+        Batch::Starting => start_together(&mut savepoint, mails, indices).await,
+        Batch::Replying => reply_together(&mut savepoint, mails, indices).await,
+    };
+    let error = match applied {
+        Ok(applied) => {
+            savepoint.commit().await?;
+            return Ok(Some(applied));
+        }
+        Err(error) => error,
+    };
+    savepoint.rollback().await?;
+    if let AppError::Internal(e) = &error
+        && is_connection_failure(e)
+    {
+        return Err(error);
+    }
+    // The statement's error names a constraint or a column, never a value.
+    let cause = match &error {
+        AppError::Internal(e) => format!("{e:#}"),
+        AppError::Problem(p) => p.code.clone(),
+    };
+    tracing::warn!(
+        error = %cause,
+        batch = ?kind,
+        messages = indices.len(),
+        "a batch of inbound messages failed; each is applied alone"
+    );
+    Ok(None)
+}
+
+/// Stores the replies `indices` and adds each one that threads to a request as its comment;
+/// answers the index and outcome of those. One stored before, or threading to nothing, is left
+/// to `ingest_in_savepoint` (which starts a request for the latter).
+async fn reply_together(
+    conn: &mut AnyConnection,
+    mails: &[MailToIngest],
+    indices: &[usize],
+) -> AppResult<Vec<(usize, Outcome)>> {
+    let stored = store_new(conn, mails, indices).await?;
+    let mut parsed = Vec::with_capacity(stored.len());
+    for (index, inbound_id) in &stored {
+        let Ok(mail) = &mails[*index].message.parsed else {
+            return Err(anyhow::anyhow!("an unreadable message in a batch").into());
+        };
+        parsed.push((*inbound_id, mail));
+    }
+    let threads = find_threads(conn, &parsed).await?;
+    let mut threaded = Vec::with_capacity(stored.len());
+    let mut comments = Vec::with_capacity(stored.len());
+    for (((index, _), (inbound_id, mail)), thread) in stored.iter().zip(&parsed).zip(threads) {
+        let Some((request_id, number)) = thread else {
+            continue;
+        };
+        let m = &mails[*index];
+        threaded.push(*index);
+        comments.push(Threaded {
+            inbound_id: *inbound_id,
+            mail,
+            known: m.message.known_requester,
+            policy: &m.policy,
+            now_ms: m.now_ms,
+            request_id,
+            number,
+        });
+    }
+    let outcomes = add_comments(conn, &comments).await?;
+    Ok(threaded.into_iter().zip(outcomes).collect())
 }
 
 /// Stores the messages `together` and starts their requests; answers the index and outcome of
@@ -863,31 +956,22 @@ async fn apply(
         return finish_simple(conn, id, outcome, request_id, now_ms).await;
     }
 
-    if let Some((request_id, number)) = find_thread(conn, id, mail).await? {
-        insert_comment_event(conn, request_id, mail, known, id, policy, now_ms).await?;
-        sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(request_id)
-            .execute(&mut *conn)
-            .await?;
-        crate::db::search::index_request(conn, request_id).await?;
-        mark_applied(
+    if let Some(Some((request_id, number))) = find_threads(conn, &[(id, mail)]).await?.pop() {
+        return add_comments(
             conn,
-            &[Applied {
+            &[Threaded {
                 inbound_id: id,
-                outcome: "comment",
-                request_id: Some(request_id),
-                auto_answered: false,
+                mail,
+                known,
+                policy,
                 now_ms,
+                request_id,
+                number,
             }],
         )
-        .await?;
-        return Ok(Outcome {
-            inbound_id: id,
-            outcome: "comment".into(),
-            request_number: Some(number),
-            fresh: true,
-        });
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no outcome for the message").into());
     }
 
     // A request registered by an earlier version, which committed it before applying the mail
@@ -1114,7 +1198,7 @@ async fn mail_events_of(
             id_list(1, chunk.len())
         );
         let query = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql));
-        events.extend(bind_ids(query, chunk).fetch_all(&mut *conn).await?);
+        events.extend(bind_list(query, chunk).fetch_all(&mut *conn).await?);
     }
     Ok(events)
 }
@@ -1182,38 +1266,177 @@ async fn mark_applied(conn: &mut AnyConnection, applied: &[Applied<'_>]) -> AppR
     Ok(())
 }
 
-/// In-Reply-To, then References, then the number in the subject: the request's id and number.
-async fn find_thread(
+/// For each message (its stored row and parsed form): In-Reply-To, then References, then the
+/// number in the subject — the request's id and number. A parent is looked for among our own
+/// messages, then among the stored inbound ones other than the message itself.
+async fn find_threads(
     conn: &mut AnyConnection,
-    id: i64,
-    mail: &ParsedMail,
-) -> AppResult<Option<(i64, String)>> {
-    for parent in mail.in_reply_to.iter().chain(mail.references.iter()) {
-        let hit: Option<(i64, String)> = sqlx::query_as(
-            "SELECT q.id, q.number FROM outbox o JOIN requests q ON q.id = o.request_id
-             WHERE o.message_id = $1
-             UNION ALL
-             SELECT q.id, q.number FROM mail_inbound m JOIN requests q ON q.id = m.request_id
-             WHERE m.message_id = $1 AND m.id <> $2
-             LIMIT 1",
-        )
-        .bind(parent)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if hit.is_some() {
-            return Ok(hit);
+    mails: &[(i64, &ParsedMail)],
+) -> AppResult<Vec<Option<Thread>>> {
+    let mut parents: Vec<&str> = mails
+        .iter()
+        .flat_map(|(_, mail)| mail.in_reply_to.iter().chain(&mail.references))
+        .map(String::as_str)
+        .collect();
+    parents.sort_unstable();
+    parents.dedup();
+    let mut sent: HashMap<String, Thread> = HashMap::new();
+    // Each stored inbound message's row with its request: a message never threads to itself.
+    let mut received: HashMap<String, Vec<(i64, Thread)>> = HashMap::new();
+    for chunk in parents.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT o.message_id, q.id, q.number FROM outbox o JOIN requests q ON q.id = o.request_id
+             WHERE o.message_id IN ({})",
+            id_list(1, chunk.len())
+        );
+        let query = sqlx::query_as::<_, (String, i64, String)>(AssertSqlSafe(sql));
+        for (message_id, id, number) in bind_list(query, chunk).fetch_all(&mut *conn).await? {
+            sent.entry(message_id).or_insert((id, number));
+        }
+        let sql = format!(
+            "SELECT m.message_id, m.id, q.id, q.number FROM mail_inbound m
+             JOIN requests q ON q.id = m.request_id WHERE m.message_id IN ({}) ORDER BY m.id",
+            id_list(1, chunk.len())
+        );
+        let query = sqlx::query_as::<_, (String, i64, i64, String)>(AssertSqlSafe(sql));
+        for (message_id, row, id, number) in bind_list(query, chunk).fetch_all(&mut *conn).await? {
+            received
+                .entry(message_id)
+                .or_default()
+                .push((row, (id, number)));
         }
     }
-    if let Some(number) = mime::number_in_subject(&mail.subject) {
-        return Ok(
-            sqlx::query_as("SELECT id, number FROM requests WHERE number = $1")
-                .bind(number.to_string())
-                .fetch_optional(&mut *conn)
-                .await?,
+    let mut threads: Vec<Option<Thread>> = mails
+        .iter()
+        .map(|(own_row, mail)| {
+            mail.in_reply_to
+                .iter()
+                .chain(&mail.references)
+                .find_map(|parent| {
+                    sent.get(parent).cloned().or_else(|| {
+                        received.get(parent).and_then(|rows| {
+                            rows.iter()
+                                .find(|(row, _)| row != own_row)
+                                .map(|(_, hit)| hit.clone())
+                        })
+                    })
+                })
+        })
+        .collect();
+    let numbers: Vec<String> = mails
+        .iter()
+        .zip(&threads)
+        .filter(|(_, thread)| thread.is_none())
+        .filter_map(|((_, mail), _)| mime::number_in_subject(&mail.subject))
+        .map(|number| number.to_string())
+        .collect();
+    let mut by_number: HashMap<String, i64> = HashMap::new();
+    for chunk in numbers.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT number, id FROM requests WHERE number IN ({})",
+            id_list(1, chunk.len())
         );
+        let texts: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql));
+        by_number.extend(bind_list(query, &texts).fetch_all(&mut *conn).await?);
     }
-    Ok(None)
+    for ((_, mail), thread) in mails.iter().zip(threads.iter_mut()) {
+        if thread.is_none()
+            && let Some(number) = mime::number_in_subject(&mail.subject)
+        {
+            let number = number.to_string();
+            *thread = by_number.get(&number).map(|id| (*id, number));
+        }
+    }
+    Ok(threads)
+}
+
+/// The request a message threads to: its id and number.
+type Thread = (i64, String);
+
+/// A stored message that threads to a request: a comment on it.
+struct Threaded<'a> {
+    inbound_id: i64,
+    mail: &'a ParsedMail,
+    known: Option<i64>,
+    policy: &'a InboundPolicy,
+    now_ms: i64,
+    request_id: i64,
+    number: String,
+}
+
+/// Adds each message as a comment on its request (events, attachments, the requests' search
+/// documents, the applied rows) — one statement per table for the batch, but one per message
+/// with attachments, whose event id they need.
+async fn add_comments(
+    conn: &mut AnyConnection,
+    comments: &[Threaded<'_>],
+) -> AppResult<Vec<Outcome>> {
+    let event_of = |c: &Threaded<'_>| EventRecord {
+        request_id: c.request_id,
+        at: c.now_ms,
+        actor: Actor::Requester,
+        kind: "comment",
+        from: None,
+        to: None,
+        payload: mail_event_payload("comment", c.mail, c.known, c.inbound_id, c.policy),
+        reason: None,
+    };
+    let (with_files, plain): (Vec<&Threaded<'_>>, Vec<&Threaded<'_>>) = comments
+        .iter()
+        .partition(|c| !kept_attachments(c.mail, c.policy).is_empty());
+    let events: Vec<EventRecord<'_>> = plain.iter().map(|c| event_of(c)).collect();
+    requests::insert_events(conn, &events).await?;
+    for c in with_files {
+        let event_id = requests::insert_event(conn, event_of(c)).await?;
+        insert_attachments(conn, c.request_id, event_id, c.mail, c.policy, c.now_ms).await?;
+    }
+    let mut touched: HashMap<i64, i64> = HashMap::new();
+    for c in comments {
+        let at = touched.entry(c.request_id).or_insert(c.now_ms);
+        *at = (*at).max(c.now_ms);
+    }
+    let touched: Vec<(i64, i64)> = touched.into_iter().collect();
+    for block in row_blocks(touched.len()) {
+        let chunk = &touched[block.rows.clone()];
+        // A padding row has no id, so it matches no request.
+        let sql = format!(
+            "WITH touched (id, updated_at) AS (VALUES {})
+             UPDATE requests SET updated_at = touched.updated_at
+             FROM touched WHERE requests.id = touched.id",
+            value_rows(conn, block.padded, 2, "")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (id, at) in chunk {
+            query = query.bind(Some(*id)).bind(*at);
+        }
+        for _ in 0..block.padding() {
+            query = query.bind(None::<i64>).bind(0_i64);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let request_ids: Vec<i64> = touched.iter().map(|(id, _)| *id).collect();
+    crate::db::search::index_requests(conn, &request_ids).await?;
+    let applied: Vec<Applied<'_>> = comments
+        .iter()
+        .map(|c| Applied {
+            inbound_id: c.inbound_id,
+            outcome: "comment",
+            request_id: Some(c.request_id),
+            auto_answered: false,
+            now_ms: c.now_ms,
+        })
+        .collect();
+    mark_applied(conn, &applied).await?;
+    Ok(comments
+        .iter()
+        .map(|c| Outcome {
+            inbound_id: c.inbound_id,
+            outcome: "comment".into(),
+            request_number: Some(c.number.clone()),
+            fresh: true,
+        })
+        .collect())
 }
 
 /// Loop protection: which messages get an automatic answer — none to a machine, and at most so
@@ -1232,21 +1455,14 @@ async fn within_caps(
     let mut answered_to: HashMap<String, i64> = HashMap::with_capacity(senders.len());
     if let Some(day_start) = answerable().map(|m| m.now_ms - 86_400_000).min() {
         for chunk in senders.chunks(ROWS_PER_STATEMENT) {
-            // `id_list` pads the list to a power of two; the last sender fills it.
             let sql = format!(
                 "SELECT sender, COUNT(*) FROM mail_inbound
                  WHERE sender IN ({}) AND auto_answered = 1 AND received_at > $1
                  GROUP BY sender",
                 id_list(2, chunk.len())
             );
-            let mut query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(day_start);
-            let last = chunk.last().copied().unwrap_or_default();
-            for sender in chunk.iter().chain(std::iter::repeat_n(
-                &last,
-                chunk.len().next_power_of_two() - chunk.len(),
-            )) {
-                query = query.bind(*sender);
-            }
+            let query = sqlx::query_as::<_, (String, i64)>(AssertSqlSafe(sql)).bind(day_start);
+            let query = bind_list(query, chunk);
             answered_to.extend(query.fetch_all(&mut *conn).await?);
         }
     }
@@ -1278,33 +1494,6 @@ async fn within_caps(
         answers.push(answer);
     }
     Ok(answers)
-}
-
-/// The timeline event of a mail comment and its attachments.
-async fn insert_comment_event(
-    conn: &mut AnyConnection,
-    request_id: i64,
-    mail: &ParsedMail,
-    requester: Option<i64>,
-    inbound_id: i64,
-    policy: &InboundPolicy,
-    now_ms: i64,
-) -> AppResult<()> {
-    let event_id = requests::insert_event(
-        conn,
-        EventRecord {
-            request_id,
-            at: now_ms,
-            actor: Actor::Requester,
-            kind: "comment",
-            from: None,
-            to: None,
-            payload: mail_event_payload("comment", mail, requester, inbound_id, policy),
-            reason: None,
-        },
-    )
-    .await?;
-    insert_attachments(conn, request_id, event_id, mail, policy, now_ms).await
 }
 
 /// What the event of a mail records: the sender, whether known, the attachments left out for

@@ -389,3 +389,124 @@ async fn messages_that_start_requests_together_keep_the_caps_and_their_attachmen
     distinct.dedup();
     assert_eq!(distinct.len(), 5, "{numbers:?}");
 }
+
+/// The replies of one fetch are added together: threaded by In-Reply-To to our acknowledgement,
+/// by References to the requester's first message, or by the number in the subject; a reply to
+/// another reply of the same fetch still finds its thread, one that threads to nothing starts a
+/// request, and every comment is found by search at once (A14).
+#[tokio::test]
+async fn replies_of_one_fetch_are_added_together_each_to_its_own_thread_a14() {
+    let app = TestApp::spawn().await;
+    let first = ingest_stored(
+        &app,
+        vec![
+            crlf(
+                "From: ana@otra.mx\nSubject: Correo lleno\nMessage-ID: <hilo-a@otra.mx>\n\nMi buzón está lleno.\n",
+            ),
+            crlf(
+                "From: beto@otra.mx\nSubject: Sin impresora\nMessage-ID: <hilo-b@otra.mx>\n\nNo imprime.\n",
+            ),
+        ],
+    )
+    .await;
+    let (number_a, number_b) = (
+        first[0].request_number.clone().expect("a"),
+        first[1].request_number.clone().expect("b"),
+    );
+    let acknowledgement_a: String = sqlx::query_scalar(
+        "SELECT o.message_id FROM outbox o JOIN requests q ON q.id = o.request_id WHERE q.number = $1",
+    )
+    .bind(&number_a)
+    .fetch_one(app.db.read())
+    .await
+    .expect("the acknowledgement");
+    let replies = vec![
+        crlf(&format!(
+            "From: ana@otra.mx\nSubject: Re: Correo lleno\nMessage-ID: <r1@otra.mx>\nIn-Reply-To: <{acknowledgement_a}>\n\nSigue lleno, palabra zafiro.\n"
+        )),
+        crlf(&format!(
+            "From: beto@otra.mx\nSubject: Re: [{number_b}] Sin impresora\nMessage-ID: <r2@otra.mx>\n\nYa imprime, palabra rubi.\n"
+        )),
+        crlf(
+            "From: ana@otra.mx\nSubject: Re: Re: Correo lleno\nMessage-ID: <r3@otra.mx>\nIn-Reply-To: <r1@otra.mx>\n\nOlvidé algo, palabra topacio.\n",
+        ),
+        crlf(
+            "From: carla@otra.mx\nSubject: Re: Algo viejo\nMessage-ID: <r4@otra.mx>\nIn-Reply-To: <desconocido@ninguna.mx>\n\nNueva duda.\n",
+        ),
+        crlf(
+            "From: ana@otra.mx\nSubject: Otra cosa\nMessage-ID: <r5@otra.mx>\nReferences: <hilo-a@otra.mx>\n\nTambién, palabra jade.\n",
+        ),
+    ];
+    let outcomes = ingest_stored(&app, replies).await;
+    let seen: Vec<(&str, Option<&str>)> = outcomes
+        .iter()
+        .map(|o| (o.outcome.as_str(), o.request_number.as_deref()))
+        .collect();
+    assert_eq!(seen[0], ("comment", Some(number_a.as_str())));
+    assert_eq!(seen[1], ("comment", Some(number_b.as_str())));
+    assert_eq!(seen[2], ("comment", Some(number_a.as_str())));
+    assert_eq!(seen[3].0, "request");
+    assert!(![Some(number_a.as_str()), Some(number_b.as_str())].contains(&seen[3].1));
+    assert_eq!(seen[4], ("comment", Some(number_a.as_str())));
+    let comments_of = |number: &str| {
+        format!(
+            "SELECT COUNT(*) FROM request_events e JOIN requests q ON q.id = e.request_id
+             WHERE e.kind = 'comment' AND q.number = '{number}'"
+        )
+    };
+    assert_eq!(app.count(&comments_of(&number_a)).await, 3);
+    assert_eq!(app.count(&comments_of(&number_b)).await, 1);
+    for (word, number) in [
+        ("zafiro", &number_a),
+        ("rubi", &number_b),
+        ("topacio", &number_a),
+        ("jade", &number_a),
+    ] {
+        let (_, page) = app
+            .get(&format!("/api/v1/requests?q={word}"), &app.agent)
+            .await;
+        let found: Vec<&str> = page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|item| item["number"].as_str())
+            .collect();
+        assert_eq!(found, [number.as_str()], "{word}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM mail_inbound WHERE status = 'applied'")
+            .await,
+        7
+    );
+
+    // Replies delivered at once (one process, concurrent ingests): on SQLite they share group
+    // commits, and a batch of replies that failed would be counted.
+    let before = app.db.group_commit().map(|g| g.activity());
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let db = app.db.clone();
+        let raw = crlf(&format!(
+            "From: beto@otra.mx
+Subject: Re: [{number_b}] Sin impresora
+Message-ID: <junta-{i}@otra.mx>
+
+Detalle {i}.
+"
+        ));
+        tasks.push(tokio::spawn(async move {
+            inbound::ingest(&db, &policy(), &raw, "mailgate", now_ms()).await
+        }));
+    }
+    for task in tasks {
+        let outcome = task.await.expect("task").expect("stored and applied");
+        assert_eq!(
+            (outcome.outcome.as_str(), outcome.request_number.as_deref()),
+            ("comment", Some(number_b.as_str()))
+        );
+    }
+    assert_eq!(app.count(&comments_of(&number_b)).await, 9);
+    if let (Some(group), Some(before)) = (app.db.group_commit(), before) {
+        let activity = group.activity().since(before);
+        assert_eq!(activity.batches_retried, 0, "{activity:?}");
+    }
+}
