@@ -30,6 +30,9 @@ pub(crate) async fn index_requests(tx: &mut AnyConnection, request_ids: &[i64]) 
             sqlx::AssertSqlSafe(sql),
         );
         let requests = super::bind_list(query, chunk).fetch_all(&mut *tx).await?;
+        if requests.len() != chunk.len() {
+            return Err(anyhow::anyhow!("a request to index was not found").into());
+        }
         let sql = format!(
             "SELECT request_id, payload FROM request_events
              WHERE request_id IN ({list}) AND kind = 'comment' ORDER BY id"

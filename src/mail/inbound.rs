@@ -230,7 +230,7 @@ pub(crate) struct Ingested {
 /// Stores and applies `mails` inside the caller's transaction, in two batches (see `batches`),
 /// each with one statement per table for all its messages, in a savepoint: first the messages
 /// that start requests (`start_together`), then the replies (`reply_together`). The others
-/// (reports, our own mail, duplicates, unreadable messages, a reply to a reply of the same
+/// (reports, our own mail, duplicates, unreadable messages, a reply to a message of the same
 /// transaction), and all of a batch's messages if its savepoint fails, go one by one after the
 /// batches, each in a savepoint of its own (`ingest_in_savepoint`): a reply finds the request
 /// its parent started in the same transaction, and within one transaction the batch's requests
@@ -283,8 +283,8 @@ enum Batch {
 
 /// The messages that may be applied together, in two batches, each key once: those that start
 /// requests (readable, not ours, not a report, naming no earlier message and no request number)
-/// and replies (the same, but naming an earlier message or a request number — though no reply
-/// of this transaction, whose thread is only known once it is applied).
+/// and replies (the same, but naming an earlier message or a request number — though no message
+/// of this transaction, whose request is only known once it is applied).
 fn batches(mails: &[MailToIngest]) -> (Vec<usize>, Vec<usize>) {
     let names_thread = |mail: &ParsedMail| {
         !mail.in_reply_to.is_empty()
@@ -297,11 +297,10 @@ fn batches(mails: &[MailToIngest]) -> (Vec<usize>, Vec<usize>) {
             _ => None,
         }
     }
-    let replies: HashSet<&str> = mails
+    // A message here is applied only during this call: a reply to it waits until it is.
+    let here: HashSet<&str> = mails
         .iter()
-        .filter_map(readable)
-        .filter(|mail| names_thread(mail))
-        .filter_map(|mail| mail.message_id.as_deref())
+        .filter_map(|m| m.message.message_id.as_deref())
         .collect();
     let mut keys = HashSet::new();
     let (mut starting, mut replying) = (Vec::new(), Vec::new());
@@ -310,7 +309,7 @@ fn batches(mails: &[MailToIngest]) -> (Vec<usize>, Vec<usize>) {
             continue;
         };
         let mut parents = mail.in_reply_to.iter().chain(&mail.references);
-        if parents.any(|parent| replies.contains(parent.as_str()))
+        if parents.any(|parent| here.contains(parent.as_str()))
             || !keys.insert(m.message.key.as_str())
         {
             continue;
@@ -1382,15 +1381,18 @@ async fn add_comments(
         payload: mail_event_payload("comment", c.mail, c.known, c.inbound_id, c.policy),
         reason: None,
     };
-    let (with_files, plain): (Vec<&Threaded<'_>>, Vec<&Threaded<'_>>) = comments
-        .iter()
-        .partition(|c| !kept_attachments(c.mail, c.policy).is_empty());
-    let events: Vec<EventRecord<'_>> = plain.iter().map(|c| event_of(c)).collect();
-    requests::insert_events(conn, &events).await?;
-    for c in with_files {
+    // In message order: the comments without attachments in runs, one statement per run.
+    let mut run: Vec<EventRecord<'_>> = Vec::new();
+    for c in comments {
+        if kept_attachments(c.mail, c.policy).is_empty() {
+            run.push(event_of(c));
+            continue;
+        }
+        requests::insert_events(conn, &std::mem::take(&mut run)).await?;
         let event_id = requests::insert_event(conn, event_of(c)).await?;
         insert_attachments(conn, c.request_id, event_id, c.mail, c.policy, c.now_ms).await?;
     }
+    requests::insert_events(conn, &run).await?;
     let mut touched: HashMap<i64, i64> = HashMap::new();
     for c in comments {
         let at = touched.entry(c.request_id).or_insert(c.now_ms);

@@ -392,7 +392,7 @@ async fn messages_that_start_requests_together_keep_the_caps_and_their_attachmen
 
 /// The replies of one fetch are added together: threaded by In-Reply-To to our acknowledgement,
 /// by References to the requester's first message, or by the number in the subject; a reply to
-/// another reply of the same fetch still finds its thread, one that threads to nothing starts a
+/// another message of the same fetch still finds its thread, one that threads to nothing starts a
 /// request, and every comment is found by search at once (A14).
 #[tokio::test]
 async fn replies_of_one_fetch_are_added_together_each_to_its_own_thread_a14() {
@@ -479,6 +479,52 @@ async fn replies_of_one_fetch_are_added_together_each_to_its_own_thread_a14() {
         7
     );
 
+    // A reply to a message of the same fetch threads to the request that message starts, even
+    // when its subject names another request.
+    let mixed = ingest_stored(
+        &app,
+        vec![
+            crlf(
+                "From: dora@otra.mx
+Subject: Proyector
+Message-ID: <padre@otra.mx>
+
+No enciende.
+",
+            ),
+            crlf(&format!(
+                "From: dora@otra.mx
+Subject: Re: [{number_b}] Proyector
+Message-ID: <hija@otra.mx>
+In-Reply-To: <padre@otra.mx>
+
+Ya revisé el cable.
+"
+            )),
+            crlf(&format!(
+                "From: beto@otra.mx
+Subject: Re: [{number_b}] Sin impresora
+Message-ID: <r6@otra.mx>
+
+Otra vez.
+"
+            )),
+        ],
+    )
+    .await;
+    assert_eq!(mixed[0].outcome, "request");
+    assert_eq!(
+        (mixed[1].outcome.as_str(), &mixed[1].request_number),
+        ("comment", &mixed[0].request_number)
+    );
+    assert_eq!(
+        (
+            mixed[2].outcome.as_str(),
+            mixed[2].request_number.as_deref()
+        ),
+        ("comment", Some(number_b.as_str()))
+    );
+
     // Replies delivered at once (one process, concurrent ingests): on SQLite they share group
     // commits, and a batch of replies that failed would be counted.
     let before = app.db.group_commit().map(|g| g.activity());
@@ -504,7 +550,7 @@ Detalle {i}.
             ("comment", Some(number_b.as_str()))
         );
     }
-    assert_eq!(app.count(&comments_of(&number_b)).await, 9);
+    assert_eq!(app.count(&comments_of(&number_b)).await, 10);
     if let (Some(group), Some(before)) = (app.db.group_commit(), before) {
         let activity = group.activity().since(before);
         assert_eq!(activity.batches_retried, 0, "{activity:?}");
