@@ -372,24 +372,21 @@ async fn reply_together(
     indices: &[usize],
 ) -> AppResult<Vec<(usize, Outcome)>> {
     let stored = store_new(conn, mails, indices).await?;
-    let mut parsed = Vec::with_capacity(stored.len());
-    for (index, inbound_id) in &stored {
-        let Ok(mail) = &mails[*index].message.parsed else {
-            return Err(anyhow::anyhow!("an unreadable message in a batch").into());
-        };
-        parsed.push((*inbound_id, mail));
-    }
+    let parsed: Vec<(i64, &ParsedMail)> = stored
+        .iter()
+        .map(|&(_, inbound_id, mail)| (inbound_id, mail))
+        .collect();
     let threads = find_threads(conn, &parsed).await?;
     let mut threaded = Vec::with_capacity(stored.len());
     let mut comments = Vec::with_capacity(stored.len());
-    for (((index, _), (inbound_id, mail)), thread) in stored.iter().zip(&parsed).zip(threads) {
+    for (&(index, inbound_id, mail), thread) in stored.iter().zip(threads) {
         let Some((request_id, number)) = thread else {
             continue;
         };
-        let m = &mails[*index];
-        threaded.push(*index);
+        let m = &mails[index];
+        threaded.push(index);
         comments.push(Threaded {
-            inbound_id: *inbound_id,
+            inbound_id,
             mail,
             known: m.message.known_requester,
             policy: &m.policy,
@@ -411,13 +408,10 @@ async fn start_together(
 ) -> AppResult<Vec<(usize, Outcome)>> {
     let stored = store_new(conn, mails, together).await?;
     let mut unthreaded = Vec::with_capacity(stored.len());
-    for (index, inbound_id) in &stored {
-        let m = &mails[*index];
-        let Ok(mail) = &m.message.parsed else {
-            return Err(anyhow::anyhow!("an unreadable message in a batch").into());
-        };
+    for &(index, inbound_id, mail) in &stored {
+        let m = &mails[index];
         unthreaded.push(Unthreaded {
-            inbound_id: *inbound_id,
+            inbound_id,
             mail,
             known: m.message.known_requester,
             policy: &m.policy,
@@ -429,18 +423,18 @@ async fn start_together(
     let outcomes = start_requests(conn, &unthreaded).await?;
     Ok(stored
         .into_iter()
-        .map(|(index, _)| index)
+        .map(|(index, _, _)| index)
         .zip(outcomes)
         .collect())
 }
 
-/// Inserts the raw rows of `indices`; answers the index and row id of each one inserted (a
-/// message stored before is not).
-async fn store_new(
+/// Inserts the raw rows of `indices` (readable messages: a batch holds no other); answers the
+/// index, row id and parsed message of each one inserted (a message stored before is not).
+async fn store_new<'m>(
     conn: &mut AnyConnection,
-    mails: &[MailToIngest],
+    mails: &'m [MailToIngest],
     indices: &[usize],
-) -> AppResult<Vec<(usize, i64)>> {
+) -> AppResult<Vec<(usize, i64, &'m ParsedMail)>> {
     let mut stored = Vec::with_capacity(indices.len());
     for block in row_blocks(indices.len()) {
         let chunk = &indices[block.rows.clone()];
@@ -484,7 +478,13 @@ async fn store_new(
         }
     }
     stored.sort_unstable();
-    Ok(stored)
+    stored
+        .into_iter()
+        .map(|(index, id)| match &mails[index].message.parsed {
+            Ok(mail) => Ok((index, id, mail)),
+            Err(_) => Err(anyhow::anyhow!("an unreadable message in a batch").into()),
+        })
+        .collect()
 }
 
 /// `ingest_in` in a write transaction of its own (a savepoint of the next group commit, on
