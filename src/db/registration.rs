@@ -24,11 +24,10 @@ use ventanilla_domain::service_level::Targets;
 use super::requests::{self, NewRequest, registration_year};
 use super::service_levels::{self, DeadlineColumns};
 use super::{
-    ROWS_PER_STATEMENT, bind_list, id_list, outbox, padded_values, row_blocks, search, staged,
-    value_rows,
+    ROWS_PER_STATEMENT, bind_list, id_list, padded_values, row_blocks, search, staged, value_rows,
 };
 use crate::error::{AppError, AppResult};
-use crate::mail::outbound::{AcknowledgementFacts, Acknowledgements, ReplyTo};
+use crate::mail::outbound::{self, AcknowledgementFacts, ReplyTo};
 
 /// One request to register, with who registers it and when.
 pub struct Registration {
@@ -583,13 +582,11 @@ async fn acknowledge(
             }
         })
         .collect();
-    let messages = Acknowledgements::read(tx).await?.messages(&facts)?;
-    let rows: Vec<outbox::NewMessage<'_>> = messages.iter().map(|m| m.as_new()).collect();
     let now_ms = planned
         .first()
         .map(|(_, p)| p.job.now_ms)
         .unwrap_or_default();
-    outbox::enqueue_many(tx, &rows, now_ms).await?;
+    outbound::enqueue_acknowledgements(tx, &facts, now_ms).await?;
     Ok(())
 }
 

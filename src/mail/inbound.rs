@@ -38,12 +38,11 @@ use ventanilla_domain::lifecycle::Actor;
 
 use super::InboundPolicy;
 use super::mime::{self, MailAttachment, ParsedMail};
-use super::outbound::{self, AcknowledgementFacts, Acknowledgements, ReplyTo};
+use super::outbound::{self, AcknowledgementFacts, ReplyTo};
 use crate::db::registration::{self, Registration};
 use crate::db::requests::{self, EventRecord, NewRequest};
 use crate::db::{
-    Db, Engine, ROWS_PER_STATEMENT, bind_list, id_list, outbox, padded_values, row_blocks,
-    value_rows,
+    Db, Engine, ROWS_PER_STATEMENT, bind_list, id_list, padded_values, row_blocks, value_rows,
 };
 use crate::error::{AppError, AppResult};
 
@@ -1045,11 +1044,9 @@ async fn start_requests(
     for m in mails {
         requests.push(match m.earlier {
             Some(request_id) => {
-                let number: String =
-                    sqlx::query_scalar("SELECT number FROM requests WHERE id = $1")
-                        .bind(request_id)
-                        .fetch_one(&mut *conn)
-                        .await?;
+                let number = number_of(conn, Some(request_id))
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("a message's earlier request was not found"))?;
                 (request_id, number)
             }
             None => {
@@ -1119,11 +1116,7 @@ async fn start_requests(
     if let Some(first) = mails.first()
         && !acknowledged.is_empty()
     {
-        let messages = Acknowledgements::read(conn)
-            .await?
-            .messages(&acknowledged)?;
-        let rows: Vec<outbox::NewMessage<'_>> = messages.iter().map(|m| m.as_new()).collect();
-        outbox::enqueue_many(conn, &rows, first.now_ms).await?;
+        outbound::enqueue_acknowledgements(conn, &acknowledged, first.now_ms).await?;
     }
 
     let applied: Vec<Applied<'_>> = mails

@@ -74,8 +74,7 @@ pub async fn enqueue_acknowledgement(
     let policy = content
         .and_then(|c| serde_json::from_str::<SheetContent>(&c).ok())
         .map(|sheet| sheet.attention_policy);
-    let acknowledgements = Acknowledgements::read(tx).await?;
-    let message = acknowledgements.message(&AcknowledgementFacts {
+    let facts = AcknowledgementFacts {
         request_id,
         number: &number,
         subject: &subject,
@@ -83,11 +82,23 @@ pub async fn enqueue_acknowledgement(
         attention_policy: policy.as_deref(),
         missing,
         reply,
-    })?;
-    let ids = outbox::enqueue_many(tx, &[message.as_new()], now_ms).await?;
+    };
+    let ids = enqueue_acknowledgements(tx, std::slice::from_ref(&facts), now_ms).await?;
     ids.into_iter()
         .next()
         .ok_or_else(|| anyhow::anyhow!("the outbox returned no id").into())
+}
+
+/// Renders the acknowledgements of `facts` with the current templates (read once) and puts them
+/// in the outbox in one statement, inside the caller's transaction; answers their outbox ids.
+pub async fn enqueue_acknowledgements(
+    tx: &mut AnyConnection,
+    facts: &[AcknowledgementFacts<'_>],
+    now_ms: i64,
+) -> AppResult<Vec<i64>> {
+    let messages = Acknowledgements::read(tx).await?.messages(facts)?;
+    let rows: Vec<outbox::NewMessage<'_>> = messages.iter().map(|m| m.as_new()).collect();
+    outbox::enqueue_many(tx, &rows, now_ms).await
 }
 
 /// What one acknowledgement says (L6, A13).
@@ -135,12 +146,6 @@ impl Acknowledgements {
                 self.build(topic, renderer, f)
             })
             .collect()
-    }
-
-    pub fn message(&self, facts: &AcknowledgementFacts<'_>) -> AppResult<OutgoingMessage> {
-        self.messages(std::slice::from_ref(facts))?
-            .pop()
-            .ok_or_else(|| anyhow::anyhow!("no acknowledgement was rendered").into())
     }
 
     fn build(
