@@ -547,15 +547,15 @@ where
     }
 }
 
-/// Messages of one IMAP fetch stored and applied per transaction on SQLite: one commit (a disk
-/// flush) serves them all, and the single writer is free again for registrations within a few
-/// dozen milliseconds. On PostgreSQL each message has a transaction of its own: a registration
-/// holds its year's counter row until its commit, so a long transaction would make every other
-/// registration of the desk wait; PostgreSQL's WAL writer flushes concurrent commits together.
-const MESSAGES_PER_TRANSACTION_SQLITE: usize = 25;
+/// Messages of one IMAP fetch stored and applied per transaction, on both engines: one commit (a
+/// disk flush) serves them all, written in batches (`ingest_all`: about a dozen statements for
+/// the messages that start requests, as many for the replies). On PostgreSQL the batch holds its
+/// year's counter row from taking its numbers until the commit, so another registration of the
+/// desk waits at most for the rest of one such transaction (docs/PERFORMANCE.md, «Mail ingest»).
+const MESSAGES_PER_TRANSACTION: usize = 25;
 
-/// Stores and applies the messages of one IMAP fetch, several to a transaction on SQLite (each in
-/// its own savepoint). Answers, in order, the outcome of every message that is stored (including
+/// Stores and applies the messages of one IMAP fetch, several to a transaction (in batches, see
+/// `ingest_all`). Answers, in order, the outcome of every message that is stored (including
 /// the dead letters) and `None` for one that could not even be stored (it must not be flagged on
 /// the server, so it is fetched again). An error stops at the transaction it happened in; what
 /// earlier ones committed comes back as duplicates when fetched again.
@@ -571,34 +571,20 @@ pub async fn ingest_batch(
         messages.push(Arc::new(Prepared::read_and_identify(db, raw).await?));
     }
     let mut outcomes = Vec::with_capacity(messages.len());
-    match db.engine {
-        Engine::Sqlite => {
-            for chunk in messages.chunks(MESSAGES_PER_TRANSACTION_SQLITE) {
-                let mails: Vec<MailToIngest> = chunk
-                    .iter()
-                    .map(|message| MailToIngest {
-                        message: message.clone(),
-                        policy: policy.clone(),
-                        source: source.to_string(),
-                        now_ms,
-                    })
-                    .collect();
-                let mut tx = db.begin_write().await?;
-                let stored = ingest_all(&mut tx, db.engine, &mails).await?;
-                tx.commit().await?;
-                outcomes.extend(stored.outcomes);
-            }
-        }
-        Engine::Postgres => {
-            for message in messages {
-                outcomes.push(
-                    match ingest_one(db, policy, message, source, now_ms).await {
-                        Ok(outcome) => Some(outcome),
-                        Err(error) => not_stored(error)?,
-                    },
-                );
-            }
-        }
+    for chunk in messages.chunks(MESSAGES_PER_TRANSACTION) {
+        let mails: Vec<MailToIngest> = chunk
+            .iter()
+            .map(|message| MailToIngest {
+                message: message.clone(),
+                policy: policy.clone(),
+                source: source.to_string(),
+                now_ms,
+            })
+            .collect();
+        let mut tx = db.begin_write().await?;
+        let stored = ingest_all(&mut tx, db.engine, &mails).await?;
+        tx.commit().await?;
+        outcomes.extend(stored.outcomes);
     }
     for outcome in outcomes.iter().flatten() {
         alert_if_dead(outcome);

@@ -4,6 +4,7 @@
 //! business; these check that sharing a commit changes nothing a message sees.
 
 use serde_json::Value;
+use ventanilla::db::Engine;
 use ventanilla::mail::inbound::{self, Outcome};
 
 use crate::helpers::TestApp;
@@ -185,24 +186,43 @@ async fn concurrent_ingests_get_one_request_each_and_a_message_delivered_in_para
     }
 }
 
-/// A request already holds the idempotency key the message's row would register under (an API
-/// client chose `mail:1`): registering fails, and only that message must become a dead letter.
-async fn app_with_the_key_of_the_first_message_taken() -> (TestApp, String) {
+/// Requests already hold the idempotency keys the messages stored as rows `on_sqlite` (or
+/// `on_postgres`) would register under (an API client chose `mail:N`, one phone request each):
+/// registering such a message fails, and only that message must become a dead letter. Answers
+/// the first request's number and how many requests were made.
+async fn app_with_the_keys_of_messages_taken(
+    on_sqlite: &[i64],
+    on_postgres: &[i64],
+) -> (TestApp, String, i64) {
     let app = TestApp::spawn().await;
+    let inbound_ids = match app.db.engine {
+        Engine::Sqlite => on_sqlite,
+        Engine::Postgres => on_postgres,
+    };
     let requester = app.requester(7402, "none").await;
     let service = app.service_id("Correo electrónico").await;
-    let number = app.phone_request(requester, service).await;
-    sqlx::query("UPDATE requests SET idempotency_key = 'mail:1' WHERE number = $1")
-        .bind(&number)
-        .execute(app.db.write())
-        .await
-        .expect("update");
-    (app, number)
+    let mut numbers = Vec::new();
+    for inbound_id in inbound_ids {
+        let number = app.phone_request(requester, service).await;
+        sqlx::query("UPDATE requests SET idempotency_key = $1 WHERE number = $2")
+            .bind(format!("mail:{inbound_id}"))
+            .bind(&number)
+            .execute(app.db.write())
+            .await
+            .expect("update");
+        numbers.push(number);
+    }
+    let made = i64::try_from(numbers.len()).expect("a few requests");
+    (app, numbers.swap_remove(0), made)
 }
 
 #[tokio::test]
 async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batch_is_applied() {
-    let (app, phone_number) = app_with_the_key_of_the_first_message_taken().await;
+    // The batch of three fails on the first message's key (row 1) and is rolled back; each
+    // message is then applied alone. SQLite gives the rolled-back rows' ids out again, so the
+    // first message is row 1 once more; PostgreSQL's sequence does not, so there it is row 4.
+    let (app, phone_number, phone_requests) =
+        app_with_the_keys_of_messages_taken(&[1], &[1, 4]).await;
     let batch: Vec<Vec<u8>> = (1..=3)
         .map(|i| {
             crlf(&format!(
@@ -221,7 +241,10 @@ async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batc
     assert_eq!(kind, "rejected", "{reason}");
     // Nothing of the failed attempt is left: no request, event or acknowledgement of it, and the
     // phone request is untouched.
-    assert_eq!(app.count("SELECT COUNT(*) FROM requests").await, 3);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM requests").await,
+        phone_requests + 2
+    );
     assert_eq!(
         app.count("SELECT COUNT(*) FROM request_events WHERE kind = 'mail_received'")
             .await,
@@ -247,7 +270,7 @@ async fn a_message_that_fails_to_apply_is_a_dead_letter_and_the_rest_of_its_batc
 
 #[tokio::test]
 async fn a_single_message_that_fails_to_apply_is_stored_as_a_dead_letter() {
-    let (app, _) = app_with_the_key_of_the_first_message_taken().await;
+    let (app, _, _) = app_with_the_keys_of_messages_taken(&[1], &[1]).await;
     let raw = crlf(
         "From: persona@otra.mx\nSubject: Falla\nMessage-ID: <single-fails@otra.mx>\n\nTexto.\n",
     );
