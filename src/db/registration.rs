@@ -27,7 +27,7 @@ use super::{
     ROWS_PER_STATEMENT, bind_list, id_list, padded_values, row_blocks, search, staged, value_rows,
 };
 use crate::error::{AppError, AppResult};
-use crate::mail::outbound::{self, AcknowledgementFacts, ReplyTo};
+use crate::mail::outbound::{AcknowledgementFacts, Acknowledgements, ReplyTo};
 
 /// One request to register, with who registers it and when.
 pub struct Registration {
@@ -83,10 +83,14 @@ pub async fn register(
         insert_requests(tx, &mut planned).await?;
         insert_first_events(tx, &planned).await?;
         attach_documents(tx, &planned).await?;
-        take_numbers(tx, &mut planned).await?;
+        // What needs no number is read before the numbers are taken: on PostgreSQL the year's
+        // counter row stays locked from then until the commit, and every other registration of
+        // the desk waits for it.
         let requesters = requesters_of(tx, &planned).await?;
+        let acknowledgements = plan_acknowledgements(tx, &planned, &requesters).await?;
+        take_numbers(tx, &mut planned).await?;
         insert_search_documents(tx, &planned, &requesters).await?;
-        acknowledge(tx, &planned, &requesters).await?;
+        acknowledge(tx, &planned, acknowledgements).await?;
     }
     for (index, plan) in planned {
         answers[index] = Some(
@@ -531,50 +535,92 @@ async fn insert_search_documents(
     search::insert_documents(tx, &documents).await
 }
 
-/// L6, A13: the acknowledgement with the number and the attention policy, for requesters with an
-/// e-mail. Mail-born requests are acknowledged by `mail::inbound` instead (it threads the answer
-/// and checks for loops).
+/// The acknowledgements of a batch before its numbers are taken: their recipients (positions in
+/// `planned`, with the address) and what rendering them reads — the templates and sender, and
+/// the services' names.
+struct AcknowledgementPlan<'r> {
+    recipients: Vec<(usize, &'r str)>,
+    templates: Acknowledgements,
+    service_names: HashMap<i64, String>,
+}
+
+/// L6, A13: an acknowledgement for each requester with an e-mail; `None` when nobody gets one.
+/// Mail-born requests are acknowledged by `mail::inbound` instead (it threads the answer and
+/// checks for loops).
+async fn plan_acknowledgements<'r>(
+    tx: &mut AnyConnection,
+    planned: &[(usize, Planned<'_>)],
+    requesters: &'r HashMap<i64, Contact>,
+) -> AppResult<Option<AcknowledgementPlan<'r>>> {
+    let recipients: Vec<(usize, &str)> = planned
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, p))| p.job.new.channel != Channel::Email)
+        .filter_map(|(at, (_, p))| {
+            let contact = requesters.get(&p.job.new.requester_id?.0)?;
+            let email = contact.email.as_deref()?.trim();
+            (!email.is_empty()).then_some((at, email))
+        })
+        .collect();
+    if recipients.is_empty() {
+        return Ok(None);
+    }
+    let with_service = recipients
+        .iter()
+        .any(|(at, _)| planned[*at].1.job.new.service.is_some());
+    let service_names = if with_service {
+        // The catalogue is small; one read serves the whole batch.
+        let names: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM services")
+            .fetch_all(&mut *tx)
+            .await?;
+        names.into_iter().collect()
+    } else {
+        HashMap::new()
+    };
+    Ok(Some(AcknowledgementPlan {
+        recipients,
+        templates: Acknowledgements::read(tx).await?,
+        service_names,
+    }))
+}
+
+/// Renders the planned acknowledgements with their numbers and puts them in the outbox.
 async fn acknowledge(
     tx: &mut AnyConnection,
     planned: &[(usize, Planned<'_>)],
-    requesters: &HashMap<i64, Contact>,
+    acknowledgements: Option<AcknowledgementPlan<'_>>,
 ) -> AppResult<()> {
-    let to_acknowledge: Vec<(&Planned<'_>, &str)> = planned
-        .iter()
-        .filter(|(_, p)| p.job.new.channel != Channel::Email)
-        .filter_map(|(_, p)| {
-            let contact = requesters.get(&p.job.new.requester_id?.0)?;
-            let email = contact.email.as_deref()?.trim();
-            (!email.is_empty()).then_some((p, email))
-        })
-        .collect();
-    if to_acknowledge.is_empty() {
+    let Some(plan) = acknowledgements else {
         return Ok(());
-    }
-    let service_names = service_names(tx, &to_acknowledge).await?;
-    let numbers: Vec<String> = to_acknowledge
+    };
+    let numbers: Vec<String> = plan
+        .recipients
         .iter()
-        .map(|(p, _)| {
-            p.number
+        .map(|(at, _)| {
+            planned[*at]
+                .1
+                .number
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default()
         })
         .collect();
-    let facts: Vec<AcknowledgementFacts<'_>> = to_acknowledge
+    let facts: Vec<AcknowledgementFacts<'_>> = plan
+        .recipients
         .iter()
         .zip(&numbers)
-        .map(|((plan, email), number)| {
-            let service = plan.job.new.service.as_ref();
+        .map(|((at, email), number)| {
+            let registration = &planned[*at].1;
+            let service = registration.job.new.service.as_ref();
             AcknowledgementFacts {
-                request_id: plan.request_id,
+                request_id: registration.request_id,
                 number,
-                subject: &plan.job.new.subject,
+                subject: &registration.job.new.subject,
                 service: service
-                    .and_then(|(id, _, _)| service_names.get(&id.0))
+                    .and_then(|(id, _, _)| plan.service_names.get(&id.0))
                     .map(String::as_str),
                 attention_policy: service.map(|(_, _, sheet)| sheet.attention_policy.as_str()),
-                missing: &plan.missing,
+                missing: &registration.missing,
                 reply: ReplyTo {
                     recipient: email,
                     message_id: None,
@@ -586,24 +632,6 @@ async fn acknowledge(
         .first()
         .map(|(_, p)| p.job.now_ms)
         .unwrap_or_default();
-    outbound::enqueue_acknowledgements(tx, &facts, now_ms).await?;
+    plan.templates.enqueue(tx, &facts, now_ms).await?;
     Ok(())
-}
-
-async fn service_names(
-    tx: &mut AnyConnection,
-    acknowledged: &[(&Planned<'_>, &str)],
-) -> AppResult<HashMap<i64, String>> {
-    if !acknowledged
-        .iter()
-        .any(|(p, _)| p.job.new.service.is_some())
-    {
-        return Ok(HashMap::new());
-    }
-    // The catalogue is small; one read serves the whole batch.
-    let names: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM services")
-        .fetch_all(&mut *tx)
-        .await?;
-    let names: HashMap<i64, String> = names.into_iter().collect();
-    Ok(names)
 }

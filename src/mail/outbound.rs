@@ -96,9 +96,10 @@ pub async fn enqueue_acknowledgements(
     facts: &[AcknowledgementFacts<'_>],
     now_ms: i64,
 ) -> AppResult<Vec<i64>> {
-    let messages = Acknowledgements::read(tx).await?.messages(facts)?;
-    let rows: Vec<outbox::NewMessage<'_>> = messages.iter().map(|m| m.as_new()).collect();
-    outbox::enqueue_many(tx, &rows, now_ms).await
+    Acknowledgements::read(tx)
+        .await?
+        .enqueue(tx, facts, now_ms)
+        .await
 }
 
 /// What one acknowledgement says (L6, A13).
@@ -129,6 +130,19 @@ impl Acknowledgements {
             acknowledgement: mail_templates::Loaded::read(tx, "acknowledgement").await?,
             missing_requirements: mail_templates::Loaded::read(tx, "missing_requirements").await?,
         })
+    }
+
+    /// Renders the acknowledgements of `facts` and puts them in the outbox in one statement,
+    /// inside the caller's transaction; answers their outbox ids.
+    pub async fn enqueue(
+        &self,
+        tx: &mut AnyConnection,
+        facts: &[AcknowledgementFacts<'_>],
+        now_ms: i64,
+    ) -> AppResult<Vec<i64>> {
+        let messages = self.messages(facts)?;
+        let rows: Vec<outbox::NewMessage<'_>> = messages.iter().map(|m| m.as_new()).collect();
+        outbox::enqueue_many(tx, &rows, now_ms).await
     }
 
     /// The messages for `facts`, each rendered with its template.
