@@ -80,6 +80,16 @@ impl AppError {
         }
     }
 
+    /// What went wrong, for a log line: the internal error's chain, or only the problem's code
+    /// (a problem's detail may quote what the user sent; a failed statement's error names a
+    /// constraint or a column, never a value).
+    pub fn log_cause(&self) -> String {
+        match self {
+            AppError::Internal(e) => format!("{e:#}"),
+            AppError::Problem(p) => p.code.clone(),
+        }
+    }
+
     /// The problem, for tests and callers that inspect it.
     pub fn problem(&self) -> Option<&Problem> {
         match self {

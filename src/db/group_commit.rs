@@ -472,11 +472,7 @@ async fn register_all(
         return vec![Err(batch_error)];
     }
     counters.batches_retried.fetch_add(1, Ordering::Relaxed);
-    // The statement's error names a constraint or a column, never a value (no personal data).
-    let cause = match &batch_error {
-        AppError::Internal(e) => format!("{e:#}"),
-        AppError::Problem(p) => p.code.clone(),
-    };
+    let cause = batch_error.log_cause();
     tracing::warn!(
         error = %cause,
         registrations = registrations.len(),

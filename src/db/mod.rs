@@ -260,13 +260,17 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RowBlock {
     pub rows: std::ops::Range<usize>,
-    pub padded: usize,
 }
 
 impl RowBlock {
+    /// The rows the statement is written for: the next power of two.
+    pub fn padded(&self) -> usize {
+        self.rows.len().next_power_of_two()
+    }
+
     /// Rows bound only to fill the statement; `padded_values` leaves them out.
     pub fn padding(&self) -> usize {
-        self.padded - self.rows.len()
+        self.padded() - self.rows.len()
     }
 }
 
@@ -281,7 +285,6 @@ pub(crate) fn row_blocks(len: usize) -> impl Iterator<Item = RowBlock> {
         let size = left.min(ROWS_PER_STATEMENT);
         let block = RowBlock {
             rows: start..start + size,
-            padded: size.next_power_of_two(),
         };
         start += size;
         Some(block)
@@ -496,7 +499,7 @@ mod tests {
     fn rows_are_written_in_padded_blocks_of_few_sizes() {
         let blocks = |len| {
             row_blocks(len)
-                .map(|b| (b.rows.len(), b.padded))
+                .map(|b| (b.rows.len(), b.padded()))
                 .collect::<Vec<_>>()
         };
         assert_eq!(blocks(0), Vec::<(usize, usize)>::new());
@@ -506,7 +509,7 @@ mod tests {
         assert_eq!(blocks(600), vec![(256, 256), (256, 256), (88, 128)]);
         let covered: Vec<usize> = row_blocks(600).flat_map(|b| b.rows).collect();
         assert_eq!(covered, (0..600).collect::<Vec<_>>());
-        assert!(row_blocks(600).all(|b| b.padded.is_power_of_two() && b.padding() < b.padded));
+        assert!(row_blocks(600).all(|b| b.padded().is_power_of_two() && b.padding() < b.padded()));
     }
 
     #[test]

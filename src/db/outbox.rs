@@ -75,7 +75,7 @@ pub async fn enqueue_many(
             "INSERT INTO outbox (topic, request_id, recipient, subject, body_text, body_html,
                 headers, message_id, next_attempt_at, created_at, status, attempts)
              {} RETURNING id",
-            super::padded_values(tx, block.padded, 10, ", 'pending', 0")
+            super::padded_values(tx, block.padded(), 10, ", 'pending', 0")
         );
         let headers: Vec<String> = chunk.iter().map(|m| m.headers.to_string()).collect();
         let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));

@@ -276,7 +276,7 @@ async fn insert_requests(
                 resolution_due_at, sla_state, sla_due_at, sla_warn_at, sla_next_check_at,
                 reopen_count)
              {} RETURNING id, number",
-            padded_values(tx, block.padded, COLUMNS, ", 0")
+            padded_values(tx, block.padded(), COLUMNS, ", 0")
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
         for (_, plan) in chunk.iter() {
@@ -449,7 +449,7 @@ async fn take_numbers(
             "WITH numbered (id, number, sequence) AS (VALUES {})
              UPDATE requests SET number = numbered.number, sequence = numbered.sequence
              FROM numbered WHERE requests.id = numbered.id",
-            value_rows(tx, block.padded, 3, "")
+            value_rows(tx, block.padded(), 3, "")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         let numbered: Vec<(i64, String, i64)> = chunk

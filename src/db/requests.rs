@@ -223,7 +223,7 @@ pub(crate) async fn insert_events(
         let sql = format!(
             "INSERT INTO request_events (request_id, at, actor_kind, actor_id, kind, from_status,
                 to_status, payload, reason) {} RETURNING id",
-            super::padded_values(tx, block.padded, 9, "")
+            super::padded_values(tx, block.padded(), 9, "")
         );
         let payloads: Vec<String> = chunk.iter().map(|e| e.payload.to_string()).collect();
         let mut query = sqlx::query_scalar(AssertSqlSafe(sql));

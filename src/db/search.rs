@@ -94,7 +94,7 @@ pub(crate) async fn insert_documents(
             "INSERT INTO request_search (request_id, document, requester) {}
              ON CONFLICT (request_id) DO UPDATE SET document = excluded.document,
                 requester = excluded.requester",
-            super::padded_values(tx, block.padded, 3, "")
+            super::padded_values(tx, block.padded(), 3, "")
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for d in chunk {

@@ -348,11 +348,7 @@ async fn in_batch_savepoint(
     {
         return Err(error);
     }
-    // The statement's error names a constraint or a column, never a value.
-    let cause = match &error {
-        AppError::Internal(e) => format!("{e:#}"),
-        AppError::Problem(p) => p.code.clone(),
-    };
+    let cause = error.log_cause();
     tracing::warn!(
         error = %cause,
         batch = ?kind,
@@ -441,7 +437,7 @@ async fn store_new<'m>(
             "INSERT INTO mail_inbound (message_key, message_id, source, sender, raw, size_bytes,
                 received_at, status, auto_answered)
              {} ON CONFLICT (message_key) DO NOTHING RETURNING id, message_key",
-            padded_values(conn, block.padded, 7, ", 'stored', 0")
+            padded_values(conn, block.padded(), 7, ", 'stored', 0")
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
         for m in chunk.iter().map(|index| &mails[*index]) {
@@ -1226,7 +1222,7 @@ async fn mark_applied(conn: &mut AnyConnection, applied: &[Applied<'_>]) -> AppR
                 request_id = applied.request_id, applied_at = applied.applied_at,
                 auto_answered = applied.auto_answered
              FROM applied WHERE mail_inbound.id = applied.id",
-            value_rows(conn, block.padded, 5, "")
+            value_rows(conn, block.padded(), 5, "")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         let rows = chunk.iter().map(|a| (Some(a.inbound_id), a));
@@ -1385,7 +1381,7 @@ async fn add_comments(
             "WITH touched (id, updated_at) AS (VALUES {})
              UPDATE requests SET updated_at = touched.updated_at
              FROM touched WHERE requests.id = touched.id",
-            value_rows(conn, block.padded, 2, "")
+            value_rows(conn, block.padded(), 2, "")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, at) in chunk {
