@@ -221,6 +221,8 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
     }));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = system::rss_kib();
+    eprintln!("Midiendo la memoria de un servidor solo, en reposo …");
+    let rss_server_alone = system::server_alone_rss_kib(url, Duration::from_secs(2)).await?;
 
     let wanted = |name: &str| args.scenarios.is_empty() || args.scenarios.iter().any(|n| n == name);
     let selected: Vec<&'static load::Scenario> =
@@ -254,9 +256,10 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         machine.load_average
     );
     println!(
-        "fsync (write 4 KiB + fdatasync): {:.0}/s ({:.2} ms cada uno); RSS en reposo: {:.1} MiB (antes del servidor: {:.1} MiB)",
+        "fsync (write 4 KiB + fdatasync): {:.0}/s ({:.2} ms cada uno); RSS en reposo: servidor solo {:.1} MiB; este proceso {:.1} MiB (antes del servidor: {:.1} MiB)",
         fsync.per_second,
         fsync.mean_ms,
+        rss_server_alone as f64 / 1024.0,
         rss_idle as f64 / 1024.0,
         rss_before_server as f64 / 1024.0
     );
@@ -310,6 +313,7 @@ async fn measure(args: &BenchArgs, url: &str, data_dir: &std::path::Path) -> any
         "rss_kib": {
             "before_server": rss_before_server,
             "idle": rss_idle,
+            "server_alone_idle": rss_server_alone,
             "peak": system::peak_rss_kib(),
         },
         "duration_seconds": args.duration,

@@ -111,3 +111,78 @@ pub fn machine() -> Machine {
             .unwrap_or(0.0),
     }
 }
+
+/// The resident memory of a `ventanilla serve` process of its own over `database_url`, idle:
+/// started, ready (`/readyz` answers), then left alone for `settle`. The benchmark's own process
+/// holds its client, its samples and what the deadline recompute left in the allocator, so its
+/// figure overstates what a server needs; this one is the server alone.
+pub async fn server_alone_rss_kib(database_url: &str, settle: Duration) -> anyhow::Result<u64> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--database")
+        .arg(database_url)
+        .args(["serve", "--no-demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    let stdout = child.stdout.take();
+    // The server prints its address once it listens; the rest of its output is not needed.
+    let address = tokio::task::spawn_blocking(move || {
+        let lines = std::io::BufReader::new(stdout?).lines();
+        for line in lines.map_while(Result::ok) {
+            if let Some((_, rest)) = line.split_once("escucha en http://") {
+                return rest.split('/').next().map(str::to_string);
+            }
+        }
+        None
+    })
+    .await?;
+    let measured = async {
+        let address =
+            address.ok_or_else(|| anyhow::anyhow!("the server process printed no address"))?;
+        let client = reqwest::Client::new();
+        let ready_url = format!("http://{address}/readyz");
+        let started = Instant::now();
+        loop {
+            let ready = client.get(&ready_url).send().await;
+            if ready.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server process was not ready within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(client);
+        tokio::time::sleep(settle).await;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| anyhow::anyhow!("no VmRSS for the server process"))
+    }
+    .await;
+    // SIGINT is the server's own way to stop (it finishes what it is doing).
+    let _ = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
+    let waited = tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    });
+    waited.await?;
+    measured
+}
