@@ -19,7 +19,7 @@ use ventanilla_domain::lifecycle::{Actor, RequestFacts, Status, Step, transition
 
 use super::registration::{self, Registration};
 use super::staged::ChosenDocument;
-use super::{Db, Engine, bind_list, id_list};
+use super::{Db, Engine, bind_list, id_list, value_rows};
 use crate::error::{AppError, AppResult};
 
 /// A request as the agent registers it (A9–A12), already checked against the catalogue.
@@ -1100,22 +1100,38 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
     let rows: Vec<SummaryRow> = bind_list(sqlx::query_as(AssertSqlSafe(sql)), ids)
         .fetch_all(&mut *conn)
         .await?;
-    let requesters: Vec<i64> = rows.iter().filter_map(|r| r.requester_id).collect();
-    let services: Vec<i64> = rows.iter().filter_map(|r| r.service_id).collect();
-    let open: Vec<(i64, i64, String)> = if requesters.is_empty() || services.is_empty() {
-        Vec::new()
-    } else {
-        let sql = format!(
-            "SELECT requester_id, service_id, number FROM requests
-             WHERE requester_id IN ({}) AND service_id IN ({})
-               AND status NOT IN ('{}', '{}') ORDER BY id",
-            id_list(1, requesters.len()),
-            id_list(1 + requesters.len().next_power_of_two(), services.len()),
-            Status::Closed.code(),
-            Status::Cancelled.code(),
-        );
-        let query = bind_list(sqlx::query_as(AssertSqlSafe(sql)), &requesters);
-        bind_list(query, &services).fetch_all(&mut *conn).await?
+    // Each (requester, service) pair is looked up on its own in the index: two IN lists would
+    // make SQLite seek every requester with every service, the square of the group's size.
+    let mut pairs: Vec<(i64, i64)> = rows
+        .iter()
+        .filter_map(|r| r.requester_id.zip(r.service_id))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let open: Vec<(i64, i64, i64, String)> = match pairs.last() {
+        None => Vec::new(),
+        Some(&last) => {
+            let padded = pairs.len().next_power_of_two();
+            // A padding row repeats the last pair; DISTINCT drops what it finds twice.
+            let sql = format!(
+                "WITH wanted (requester_id, service_id) AS (VALUES {})
+                 SELECT DISTINCT q.id, q.requester_id, q.service_id, q.number
+                 FROM wanted w JOIN requests q
+                   ON q.requester_id = w.requester_id AND q.service_id = w.service_id
+                 WHERE q.status NOT IN ('{}', '{}') ORDER BY q.id",
+                value_rows(conn, padded, 2, ""),
+                Status::Closed.code(),
+                Status::Cancelled.code(),
+            );
+            let mut query = sqlx::query_as(AssertSqlSafe(sql));
+            for &(requester, service) in pairs
+                .iter()
+                .chain(std::iter::repeat_n(&last, padded - pairs.len()))
+            {
+                query = query.bind(requester).bind(service);
+            }
+            query.fetch_all(&mut *conn).await?
+        }
     };
     let mut found: HashMap<i64, RequestDetail> = with_timelines(conn, rows)
         .await?
@@ -1129,12 +1145,12 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
             })?;
             let possible_duplicates = open
                 .iter()
-                .filter(|(requester, service, number)| {
+                .filter(|(_, requester, service, number)| {
                     Some(*requester) == detail.summary.requester_id
                         && Some(*service) == detail.summary.service_id
                         && *number != detail.summary.number
                 })
-                .map(|(_, _, number)| number.clone())
+                .map(|(_, _, _, number)| number.clone())
                 .collect();
             Ok(ReadBack {
                 detail,

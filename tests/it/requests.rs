@@ -798,6 +798,14 @@ async fn concurrent_creates_each_read_back_their_own_request_and_duplicates_a8()
             duplicates.iter().all(|d| same.contains(d)),
             "{number}: {duplicates:?} not all in {same:?}"
         );
+        let mut once = duplicates.clone();
+        once.sort_unstable();
+        once.dedup();
+        assert_eq!(
+            once.len(),
+            duplicates.len(),
+            "{number}: listed twice in {duplicates:?}"
+        );
         let earlier = same.iter().filter(|n| **n < number).count();
         assert!(duplicates.len() >= earlier, "{number}: {duplicates:?}");
     }
