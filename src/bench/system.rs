@@ -45,25 +45,22 @@ pub fn fsync_rate(dir: &Path, duration: Duration) -> anyhow::Result<FsyncRate> {
 
 /// Resident memory of this process in KiB (`VmRSS`), or 0 where /proc is missing.
 pub fn rss_kib() -> u64 {
-    proc_status_kib("VmRSS:")
+    proc_status_kib("self", "VmRSS:").unwrap_or(0)
 }
 
 /// The peak resident memory of this process in KiB (`VmHWM`).
 pub fn peak_rss_kib() -> u64 {
-    proc_status_kib("VmHWM:")
+    proc_status_kib("self", "VmHWM:").unwrap_or(0)
 }
 
-fn proc_status_kib(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+/// A KiB figure of `/proc/{process}/status` (`process`: a pid or `self`).
+fn proc_status_kib(process: &str, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -159,12 +156,7 @@ pub async fn server_alone_rss_kib(database_url: &str, settle: Duration) -> anyho
         }
         drop(client);
         tokio::time::sleep(settle).await;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
+        proc_status_kib(&pid.to_string(), "VmRSS:")
             .ok_or_else(|| anyhow::anyhow!("no VmRSS for the server process"))
     }
     .await;
