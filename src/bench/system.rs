@@ -126,30 +126,39 @@ pub async fn server_alone_rss_kib(database_url: &str, settle: Duration) -> anyho
         .spawn()?;
     let pid = child.id();
     let stdout = child.stdout.take();
+    // One limit for the whole start: printing the address, then answering `/readyz`.
+    let start_limit = Duration::from_secs(60);
+    let started = Instant::now();
     // The server prints its address once it listens; the rest of its output is not needed.
-    let address = tokio::task::spawn_blocking(move || {
-        let lines = std::io::BufReader::new(stdout?).lines();
-        for line in lines.map_while(Result::ok) {
-            if let Some((_, rest)) = line.split_once("escucha en http://") {
-                return rest.split('/').next().map(str::to_string);
+    // Stopping the process below closes its output, which ends this reader if it is still waiting.
+    let address = tokio::time::timeout(
+        start_limit,
+        tokio::task::spawn_blocking(move || {
+            let lines = std::io::BufReader::new(stdout?).lines();
+            for line in lines.map_while(Result::ok) {
+                if let Some((_, rest)) = line.split_once("escucha en http://") {
+                    return rest.split('/').next().map(str::to_string);
+                }
             }
-        }
-        None
-    })
-    .await?;
+            None
+        }),
+    )
+    .await
+    .ok()
+    .transpose()?
+    .flatten();
     let measured = async {
         let address =
             address.ok_or_else(|| anyhow::anyhow!("the server process printed no address"))?;
         let client = reqwest::Client::new();
         let ready_url = format!("http://{address}/readyz");
-        let started = Instant::now();
         loop {
             let ready = client.get(&ready_url).send().await;
             if ready.is_ok_and(|r| r.status().is_success()) {
                 break;
             }
             anyhow::ensure!(
-                started.elapsed() < Duration::from_secs(60),
+                started.elapsed() < start_limit,
                 "the server process was not ready within 60 s"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;

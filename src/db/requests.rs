@@ -1112,7 +1112,8 @@ pub(crate) async fn read_back(conn: &mut AnyConnection, ids: &[i64]) -> AppResul
         None => Vec::new(),
         Some(&last) => {
             let padded = pairs.len().next_power_of_two();
-            // A padding row repeats the last pair; DISTINCT drops what it finds twice.
+            // A padding row repeats the last pair; DISTINCT drops what it finds twice (and
+            // PostgreSQL wants the ORDER BY column in a DISTINCT list, hence q.id).
             let sql = format!(
                 "WITH wanted (requester_id, service_id) AS (VALUES {})
                  SELECT DISTINCT q.id, q.requester_id, q.service_id, q.number
